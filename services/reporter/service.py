@@ -1,0 +1,62 @@
+"""Reporter: keeps the reporting read-model (one row per case) from the pipeline's events.
+
+The laporan is compiled from it and from the control card (`shared/laporan.py`).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.dialects.postgresql import insert
+
+from shared.contracts import CaseReplied, InquiryRegistered, schema_name
+from shared.laporan import office_day
+from shared.storage import report_cases
+from shared.worker import Context, Outgoing, Route, ServiceSpec
+
+
+def count_registered(event: InquiryRegistered, ctx: Context) -> list[Outgoing]:
+    ctx.db.execute(
+        insert(report_cases)
+        .values(
+            inquiry_id=event.inquiry_id,
+            day=office_day(event.registered_at),
+            channel=event.channel.value,
+            topic=event.topic.value if event.topic else None,
+            received_at=event.registered_at,
+        )
+        .on_conflict_do_nothing()
+    )
+    return []
+
+
+def count_replied(event: CaseReplied, ctx: Context) -> list[Outgoing]:
+    # An upsert: with several reporters the reply may be seen before the registration.
+    values = {
+        "topic": event.topic.value if event.topic else None,
+        "path": event.path,
+        "replied_at": event.replied_at,
+    }
+    ctx.db.execute(
+        insert(report_cases)
+        .values(
+            inquiry_id=event.inquiry_id,
+            day=office_day(event.received_at),
+            channel=event.channel.value,
+            received_at=event.received_at,
+            **values,
+        )
+        .on_conflict_do_update(index_elements=[report_cases.c.inquiry_id], set_=values)
+    )
+    return []
+
+
+SPEC = ServiceSpec(
+    name="reporter",
+    routes={
+        schema_name(InquiryRegistered): Route(
+            InquiryRegistered, count_registered, key=lambda m, _id: f"registered:{m.inquiry_id}"
+        ),
+        schema_name(CaseReplied): Route(
+            CaseReplied, count_replied, key=lambda m, _id: f"replied:{m.inquiry_id}"
+        ),
+    },
+)

@@ -1,0 +1,172 @@
+"""Router: applies the SOP's escalation rules (steps 3-7) and sends the one reply (step 8).
+
+Registered inquiries go to their first unit (`sop.first_assignment`); an officer's result closes
+their handover and either hands the case on (`sop.next_assignment`) or answers the citizen. Cases for
+the data-editing unit and the pickup desk go through their bridges, which report back with
+`case.resolved`. A delivery receipt closes step 8.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+
+from shared import topology
+from shared.contracts import (
+    CaseHandover,
+    CaseReplied,
+    CaseResolved,
+    InquiryRegistered,
+    Outcome,
+    Receipt,
+    Reply,
+    Role,
+    Service,
+    TaskResult,
+    Topic,
+    schema_name,
+)
+from shared.controlcard import assign, close_handover, close_task, record_step
+from shared.errors import Rejected
+from shared.sop import BRIDGED_ROLES, Assignment, first_assignment, next_assignment, path_of
+from shared.storage import handovers, inquiries
+from shared.worker import Context, Outgoing, Route, ServiceSpec
+
+
+def route_registered(event: InquiryRegistered, ctx: Context) -> list[Outgoing]:
+    first = first_assignment(event.topic, event.service, ctx.chart)
+    return [_hand_over(ctx, event.inquiry_id, first, from_role=Role.admin)]
+
+
+def apply_result(result: TaskResult, ctx: Context) -> list[Outgoing]:
+    now = ctx.clock.now()
+    if result.outcome is not Outcome.escalated and not (result.text and result.text.strip()):
+        raise Rejected("missing_text", f"an '{result.outcome.value}' result must carry the answer")
+    closed = close_task(
+        ctx, result.task_id, officer=result.officer, outcome=result.outcome.value, done_at=now
+    )
+    if closed is None:
+        raise Rejected("unknown_task", "no open task has this task_id")
+    case = ctx.db.execute(
+        sa.select(inquiries.c.topic, inquiries.c.service).where(inquiries.c.inquiry_id == closed.inquiry_id)
+    ).one()
+    topic = result.topic or (Topic(case.topic) if case.topic else None)
+    service = result.service or (Service(case.service) if case.service else None)
+    if result.topic or result.service:
+        # The admin's triage: the case now has the topic and service they set.
+        ctx.db.execute(
+            sa.update(inquiries)
+            .where(inquiries.c.inquiry_id == closed.inquiry_id)
+            .values(topic=topic.value if topic else None, service=service.value if service else None)
+        )
+    following = next_assignment(
+        closed.assignment, result.outcome, topic=topic, service=service, chart=ctx.chart
+    )
+    if following is None:
+        assert result.text is not None  # checked above for every non-escalated outcome
+        return send_reply(ctx, closed.inquiry_id, result.text)
+    return [_hand_over(ctx, closed.inquiry_id, following, from_role=closed.role)]
+
+
+def reply_for_resolved(event: CaseResolved, ctx: Context) -> list[Outgoing]:
+    return send_reply(ctx, event.inquiry_id, event.text)
+
+
+def close_delivery(receipt: Receipt, ctx: Context) -> list[Outgoing]:
+    """The connector delivered the reply: step 8 is done."""
+    inquiry_id = ctx.db.scalar(
+        sa.update(inquiries)
+        .where(inquiries.c.reply_id == receipt.reply_id, inquiries.c.delivered_at.is_(None))
+        .values(delivered_at=receipt.delivered_at)
+        .returning(inquiries.c.inquiry_id)
+    )
+    if inquiry_id is None:
+        raise Rejected("unknown_reply", "no undelivered reply has this reply_id")
+    step8 = ctx.db.execute(
+        sa.select(handovers)
+        .where(handovers.c.inquiry_id == inquiry_id, handovers.c.step == 8)
+        .with_for_update()
+    ).one()
+    close_handover(ctx, step8, done_at=receipt.delivered_at)
+    return []
+
+
+def send_reply(ctx: Context, inquiry_id: str, text: str) -> list[Outgoing]:
+    """Answer the citizen (step 8): exactly one reply per inquiry, whatever arrives twice."""
+    now = ctx.clock.now()
+    reply_id = uuid.uuid4().hex
+    steps = list(
+        ctx.db.scalars(
+            sa.select(handovers.c.step).where(handovers.c.inquiry_id == inquiry_id).order_by(handovers.c.id)
+        )
+    )
+    path = path_of(steps)
+    case = ctx.db.execute(
+        sa.update(inquiries)
+        .where(inquiries.c.inquiry_id == inquiry_id, inquiries.c.reply_id.is_(None))
+        .values(reply_id=reply_id, reply_text=text, replied_at=now, path=path)
+        .returning(
+            inquiries.c.channel,
+            inquiries.c.upstream_id,
+            inquiries.c.account,
+            inquiries.c.topic,
+            inquiries.c.received_at,
+        )
+    ).one_or_none()
+    if case is None:
+        return []  # already answered: the citizen gets one reply
+    record_step(ctx, inquiry_id, 8, Role.admin, Role.pemohon, handed_at=now, done_at=None)
+    ctx.on_commit(lambda: ctx.metrics.replies.labels(case.channel).inc())
+    reply = Reply(
+        reply_id=reply_id,
+        inquiry_id=inquiry_id,
+        in_reply_to=case.upstream_id,
+        channel=case.channel,
+        account=case.account,
+        text=text,
+        created_at=now,
+    )
+    replied = CaseReplied(
+        inquiry_id=inquiry_id,
+        reply_id=reply_id,
+        channel=case.channel,
+        topic=case.topic,
+        path=path,
+        received_at=case.received_at,
+        replied_at=now,
+    )
+    return [
+        Outgoing(topology.OUTBOUND, f"reply.{case.channel}", reply, reply_id),
+        Outgoing(topology.EVENTS, topology.CASE_REPLIED, replied, f"replied-{inquiry_id}"),
+    ]
+
+
+def _hand_over(ctx: Context, inquiry_id: str, to: Assignment, *, from_role: Role) -> Outgoing:
+    now = ctx.clock.now()
+    if to.role in BRIDGED_ROLES:
+        handover = CaseHandover(inquiry_id=inquiry_id, role=to.role, step=to.step, handed_at=now)
+        key = topology.handover_key(to.role.value)
+        return Outgoing(topology.EVENTS, key, handover, f"handover-{to.role.value}-{inquiry_id}")
+    return assign(ctx, inquiry_id, to, from_role=from_role, handed_at=now)
+
+
+def _is_routers(result: TaskResult) -> bool:
+    return not result.task_id.startswith(tuple(f"{role.value}-" for role in BRIDGED_ROLES))
+
+
+SPEC = ServiceSpec(
+    name="router",
+    routes={
+        schema_name(InquiryRegistered): Route(
+            InquiryRegistered, route_registered, key=lambda m, _id: f"registered:{m.inquiry_id}"
+        ),
+        schema_name(TaskResult): Route(
+            TaskResult, apply_result, key=lambda m, _id: f"result:{m.task_id}", wants=_is_routers
+        ),
+        schema_name(CaseResolved): Route(
+            CaseResolved, reply_for_resolved, key=lambda m, _id: f"resolved:{m.task_id}"
+        ),
+        schema_name(Receipt): Route(Receipt, close_delivery, key=lambda m, _id: f"receipt:{m.reply_id}"),
+    },
+)

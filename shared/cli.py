@@ -1,0 +1,114 @@
+"""`bamsos`: the one console command (setup, run, demo, laporan, contract)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+import click
+
+from shared import logs
+from shared.errors import ConfigError
+from shared.settings import SERVICES, Settings
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    logs.configure(settings.log_level, settings.log_format)
+    return settings
+
+
+def _day(value: str) -> date:
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a date as YYYY-MM-DD") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """BAMSOS: citizens' social-media inquiries to Dukcapil, answered by the SOP."""
+
+
+@main.command()
+def setup() -> None:
+    """Declare the RabbitMQ topology and create/migrate the database (idempotent)."""
+    from shared.runner import setup as do_setup
+
+    settings = _settings()
+    try:
+        do_setup(settings)
+    except ConfigError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo("setup done: topology declared, database migrated")
+
+
+@main.command()
+@click.argument("service", type=click.Choice(["all", *SERVICES]))
+def run(service: str) -> None:
+    """Run one service, or `all` five (each its own process). Stops on SIGTERM / Ctrl-C."""
+    from shared import runner
+
+    if service == "all":
+        _settings()
+        runner.run_all(list(SERVICES))
+    else:
+        runner.main(service)
+
+
+@main.command()
+@click.option("--inquiries", "count", default=40, show_default=True, help="How many to send.")
+@click.option(
+    "--time-scale",
+    default=60.0,
+    show_default=True,
+    help="SOP clock speed: 60 makes a 5-minute standard pass in 5 seconds.",
+)
+@click.option("--timeout", default=180.0, show_default=True, help="Seconds to wait for replies.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("laporan-demo.csv"))
+def demo(count: int, time_scale: float, timeout: float, out: Path) -> None:
+    """The whole pipeline on the local servers with a demo feed and simulated staff."""
+    from shared.demo import run_demo
+
+    settings = _settings().model_copy(update={"time_scale": time_scale})
+    sys.exit(run_demo(settings, count=count, timeout=timeout, out=out))
+
+
+@main.command()
+@click.option("--from", "first", required=True, help="First day, YYYY-MM-DD (WIB).")
+@click.option("--to", "last", required=True, help="Last day, YYYY-MM-DD (WIB).")
+@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), required=True)
+def laporan(first: str, last: str, fmt: str, out: Path) -> None:
+    """Write the report of the requests received over a period."""
+    from shared.laporan import daily_counts, write_csv
+    from shared.storage import make_engine
+
+    start, end = _day(first), _day(last)
+    if end < start:
+        raise click.BadParameter("--to is before --from")
+    settings = _settings()
+    rows = daily_counts(make_engine(settings.database_url), start, end)
+    write_csv(rows, out)
+    click.echo(f"laporan {start}..{end}: {sum(r.received for r in rows)} permohonan -> {out}")
+
+
+@main.command()
+@click.option("--check", is_flag=True, help="Fail if the committed documents are out of date.")
+def contract(check: bool) -> None:
+    """Write (or --check) the JSON Schema and AsyncAPI documents under docs/contract/."""
+    from shared.contract_docs import CONTRACT_DIR, render_all
+
+    stale = []
+    for path, text in render_all().items():
+        if check:
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                stale.append(path)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    if stale:
+        names = ", ".join(str(p.relative_to(CONTRACT_DIR.parent.parent)) for p in stale)
+        raise click.ClickException(f"out of date: {names}; run `bamsos contract`")
+    click.echo("contract documents are up to date" if check else f"written to {CONTRACT_DIR}")

@@ -1,0 +1,132 @@
+"""`bamsos demo`: the whole pipeline on the local servers, a feed of inquiries, simulated staff.
+
+Ends with a summary (inquiries, replies, per path, per step against its standard) and the laporan;
+exits non-zero if any inquiry was left without a reply.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from shared.feed import make_inquiries
+from shared.laporan import daily_counts, office_day, write_csv
+from shared.runner import setup, supervise
+from shared.settings import SERVICES, Settings
+from shared.simulation import Connector, Staff, publish_inquiries
+from shared.sop import STANDARD_MINUTES, STEP_NAMES
+from shared.storage import handovers, inquiries, make_engine
+
+
+def run_demo(settings: Settings, *, count: int, timeout: float, out: Path) -> int:
+    chart = setup(settings)
+    engine = make_engine(settings.database_url)
+    stop = threading.Event()
+    env = dict(os.environ, BAMSOS_TIME_SCALE=str(settings.time_scale))
+    services = threading.Thread(target=supervise, args=(list(SERVICES), stop, env), daemon=True)
+    services.start()
+    # Officers take between half a minute and seven minutes of SOP time, so some steps breach.
+    staff = Staff(
+        settings.amqp_url,
+        chart,
+        think=lambda _task: random.uniform(30, 420) / settings.time_scale,
+    ).start()
+    connector = Connector(settings.amqp_url).start()
+    feed = make_inquiries(count)
+    try:
+        click.echo(f"demo: {len(feed)} inquiries, SOP clock x{settings.time_scale:g}")
+        publish_inquiries(settings.amqp_url, feed)
+        ids = [f.id for f in feed]
+        answered = _wait_for_replies(engine, ids, timeout)
+        _wait_for_receipts(engine, ids, timeout=10)
+    finally:
+        connector.stop()
+        staff.stop()
+        stop.set()
+        services.join(30)
+    _print_summary(engine, ids)
+    days = [office_day(f.sent_at) for f in feed]
+    rows = daily_counts(engine, min(days), max(days))
+    write_csv(rows, out)
+    click.echo(f"laporan: {out}")
+    if answered < len(feed):
+        click.echo(f"FAILED: {len(feed) - answered} inquiries left without a reply", err=True)
+        return 1
+    return 0
+
+
+def _replied(engine: Engine, upstream_ids: Sequence[str], column: sa.Column[object]) -> int:
+    with engine.connect() as db:
+        return int(
+            db.scalar(
+                sa.select(sa.func.count())
+                .select_from(inquiries)
+                .where(inquiries.c.upstream_id.in_(upstream_ids), column.is_not(None))
+            )
+            or 0
+        )
+
+
+def _wait_for_replies(engine: Engine, ids: list[str], timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    done = 0
+    while time.monotonic() < deadline:
+        done = _replied(engine, ids, inquiries.c.replied_at)
+        click.echo(f"\r  dijawab {done}/{len(ids)}", nl=False)
+        if done == len(ids):
+            break
+        time.sleep(1)
+    click.echo()
+    return done
+
+
+def _wait_for_receipts(engine: Engine, ids: list[str], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if _replied(engine, ids, inquiries.c.delivered_at) >= _replied(engine, ids, inquiries.c.replied_at):
+            return
+        time.sleep(0.5)
+
+
+def _print_summary(engine: Engine, ids: list[str]) -> None:
+    mine = inquiries.c.upstream_id.in_(ids)
+    h = handovers.c
+    with engine.connect() as db:
+        total = db.scalar(sa.select(sa.func.count()).select_from(inquiries).where(mine))
+        replied = db.scalar(sa.select(sa.func.count()).where(mine, inquiries.c.replied_at.is_not(None)))
+        paths = db.execute(
+            sa.select(inquiries.c.path, sa.func.count())
+            .where(mine)
+            .group_by(inquiries.c.path)
+            .order_by(inquiries.c.path)
+        ).all()
+        steps = db.execute(
+            sa.select(
+                h.step,
+                sa.func.count(),
+                sa.func.count(h.done_at),
+                sa.func.percentile_cont(0.5).within_group(h.duration_seconds),
+                sa.func.count().filter(h.breached.is_(True)),
+            )
+            .join(inquiries, inquiries.c.inquiry_id == h.inquiry_id)
+            .where(mine)
+            .group_by(h.step)
+            .order_by(h.step)
+        ).all()
+    click.echo(f"\nPermohonan: {total}   dijawab: {replied}")
+    click.echo("Per jalur SOP: " + ", ".join(f"{p or 'belum selesai'}: {n}" for p, n in paths))
+    click.echo(f"\n{'langkah':<44} {'baku':>6} {'kasus':>6} {'selesai':>8} {'median':>8} {'lewat':>6}")
+    for step, n, finished, median, breached in steps:
+        name = f"{step}. {STEP_NAMES[step]}"
+        median_text = f"{median / 60:.1f}m" if median is not None else "-"
+        click.echo(
+            f"{name:<44} {STANDARD_MINUTES[step]:>5}m {n:>6} {finished:>8} {median_text:>8} {breached:>6}"
+        )

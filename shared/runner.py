@@ -1,0 +1,126 @@
+"""Wiring: settings -> connections -> the worker loop, for one service or all five.
+
+`bamsos run all` supervises one process per service, restarting any that dies, as an orchestrator
+would; SIGTERM or Ctrl-C stops them all cleanly (each finishes its batch, then closes).
+"""
+
+from __future__ import annotations
+
+import importlib
+import signal
+import subprocess
+import sys
+import threading
+import time
+from types import FrameType
+
+import pika
+
+from shared import logs, topology
+from shared.clock import SopClock
+from shared.errors import ConfigError
+from shared.metrics import build_metrics
+from shared.orgchart import OrgChart, load_chart
+from shared.settings import SERVICES, Settings
+from shared.storage import create_database, make_engine, migrate
+from shared.worker import ServiceSpec, Worker
+
+log = logs.get("bamsos.runner")
+
+
+def load_spec(name: str) -> ServiceSpec:
+    if name not in SERVICES:
+        raise ConfigError(f"unknown service '{name}'; the services are: {', '.join(SERVICES)}")
+    spec: ServiceSpec = importlib.import_module(f"services.{name}.service").SPEC
+    return spec
+
+
+def setup(settings: Settings) -> OrgChart:
+    """Declare the broker topology and create/migrate the database. Idempotent."""
+    chart = load_chart(settings.org_chart)
+    connection = pika.BlockingConnection(pika.URLParameters(settings.amqp_url))
+    try:
+        topology.declare(connection.channel(), chart, settings.queue_type)
+    finally:
+        connection.close()
+    create_database(settings.database_url)
+    migrate(settings.database_url)
+    return chart
+
+
+def build_worker(name: str, settings: Settings) -> Worker:
+    metrics = build_metrics()
+    metrics.serve(settings.metrics_host, settings.metrics_ports.get(name, 0))
+    return Worker(
+        load_spec(name),
+        amqp_url=settings.amqp_url,
+        engine=make_engine(settings.database_url),
+        clock=SopClock(settings.time_scale),
+        chart=load_chart(settings.org_chart),
+        metrics=metrics,
+        prefetch=settings.prefetch,
+        batch_size=settings.batch_size,
+        max_message_bytes=settings.max_message_bytes,
+    )
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        log.info("stopping", signal=signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def main(name: str) -> None:
+    """Run one service in this process until SIGTERM or Ctrl-C."""
+    settings = Settings()
+    logs.configure(settings.log_level, settings.log_format)
+    try:
+        worker = build_worker(name, settings)
+    except ConfigError as e:
+        sys.exit(f"bamsos {name}: {e}")
+    stop = threading.Event()
+    _stop_on_signals(stop)
+    worker.run(stop)
+
+
+def supervise(names: list[str], stop: threading.Event, env: dict[str, str] | None = None) -> None:
+    """Run each service in its own process; restart one that dies; stop all when `stop` is set."""
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    restarts: dict[str, float] = {}
+
+    def start(name: str) -> None:
+        procs[name] = subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=env)
+        log.info("service_started", service=name, pid=procs[name].pid)
+
+    for name in names:
+        start(name)
+    try:
+        while not stop.wait(0.5):
+            for name, proc in procs.items():
+                code = proc.poll()
+                if code is None or time.monotonic() < restarts.get(name, 0.0):
+                    continue
+                log.warning("service_died", service=name, exit_code=code)
+                restarts[name] = time.monotonic() + 2.0  # don't spin on a crash loop
+                start(name)
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        deadline = time.monotonic() + 15
+        for name, proc in procs.items():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                log.warning("service_killed", service=name)
+                proc.kill()
+                proc.wait()
+
+
+def run_all(names: list[str]) -> None:
+    stop = threading.Event()
+    _stop_on_signals(stop)
+    supervise(names, stop)

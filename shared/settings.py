@@ -1,0 +1,45 @@
+"""All configuration, in one pydantic-settings class: environment variables `BAMSOS_*`.
+
+Read once in the entry point and passed down; nothing below it reads the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, PositiveFloat, PositiveInt
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICES: tuple[str, ...] = ("intake", "router", "editor_bridge", "pickup_bridge", "reporter")
+
+
+class Settings(BaseSettings):
+    """Every setting has a default that works on a developer's machine with the local servers."""
+
+    model_config = SettingsConfigDict(env_prefix="BAMSOS_", env_file=None, extra="ignore")
+
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
+    database_url: str = "postgresql+psycopg2://postgres@127.0.0.1:5432/bamsos"
+    # N makes the SOP clock run N times faster: a 5-minute standard passes in 300/N real seconds.
+    time_scale: PositiveFloat = 1.0
+    calendar: Literal["24x7"] = "24x7"
+    org_chart: Path | None = None
+    queue_type: Literal["classic", "quorum"] = "classic"
+    # The worker loop: how many deliveries the broker may hand over unacked, and how many are
+    # committed in one database transaction and one broker transaction.
+    prefetch: PositiveInt = 200
+    batch_size: PositiveInt = 100
+    max_message_bytes: PositiveInt = 64 * 1024
+    metrics_host: str = "127.0.0.1"
+    metrics_ports: dict[str, int] = Field(
+        default_factory=lambda: {
+            "intake": 9101,
+            "router": 9102,
+            "editor_bridge": 9103,
+            "pickup_bridge": 9104,
+            "reporter": 9105,
+        }
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["console", "json"] = "console"

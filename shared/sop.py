@@ -1,0 +1,106 @@
+"""The SOP's steps, their time standards, and the escalation rules, as plain functions.
+
+SOP 060/Dukcapil-PDIP/702/2020 (see ../shared/SOP.md): a request goes through steps 1 and 2, then one
+path among 3, 3->4, 5, 6 and 7, then step 8. Nothing here does I/O, so every rule is unit-tested.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.contracts import Outcome, Role, Service, Topic
+from shared.errors import Rejected
+from shared.orgchart import OrgChart
+
+# Mutu baku: the standard time of each step, in minutes, straight from the SOP's table.
+STANDARD_MINUTES: dict[int, int] = {1: 5, 2: 3, 3: 5, 4: 5, 5: 5, 6: 5, 7: 3, 8: 2}
+
+STEP_NAMES: dict[int, str] = {
+    1: "Pengajuan permohonan",
+    2: "Registrasi pemohon",
+    3: "Informasi pelayanan",
+    4: "Konsultasi kepala bidang",
+    5: "Perbaikan data (operator editor)",
+    6: "Percepatan penerbitan/penandatanganan",
+    7: "Koordinasi pengambilan dokumen",
+    8: "Jawaban kepada pemohon",
+}
+
+# Roles whose steps a bridge service carries instead of the router.
+BRIDGED_ROLES: frozenset[Role] = frozenset({Role.editor, Role.pickup})
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Who takes the next step of a case: a role, and for heads the unit of the org chart."""
+
+    step: int
+    role: Role
+    seksi: str | None = None
+    bidang: str | None = None
+
+    @property
+    def queue_key(self) -> str:
+        """The routing key on `bamsos.tasks`, which is also the queue name without its prefix."""
+        if self.role is Role.kasi:
+            return f"kasi.{self.seksi}"
+        if self.role is Role.kabid:
+            return f"kabid.{self.bidang}"
+        return self.role.value
+
+
+def first_assignment(topic: Topic | None, service: Service | None, chart: OrgChart) -> Assignment:
+    """Where a registered inquiry goes first, by its topic (SOP steps 3, 5, 6, 7).
+
+    With no topic the admin gets it: to answer, or to triage and route on (step 3).
+    """
+    if topic is None or topic is Topic.informasi:
+        return Assignment(step=3, role=Role.admin)
+    if topic is Topic.kebijakan:
+        return _section_head(3, service, chart)
+    if topic is Topic.kesalahan_data:
+        return Assignment(step=5, role=Role.editor)
+    if topic is Topic.belum_terbit:
+        return _section_head(6, service, chart)
+    return Assignment(step=7, role=Role.pickup)
+
+
+def next_assignment(
+    current: Assignment,
+    outcome: Outcome,
+    *,
+    topic: Topic | None,
+    service: Service | None,
+    chart: OrgChart,
+) -> Assignment | None:
+    """What follows an officer's result: None when the case is ready for the reply (step 8).
+
+    `topic` and `service` are the case's, already updated with what the officer set.
+    """
+    if outcome is not Outcome.escalated:
+        return None
+    if current.role is Role.admin:
+        # The admin routes on: by the topic they set (triage), else as a policy question.
+        if topic is None or topic is Topic.informasi:
+            return _section_head(3, service, chart)
+        return first_assignment(topic, service, chart)
+    if current.role is Role.kasi:
+        # Step 3 -> 4: the section head is in doubt. Step 6: the division head signs too.
+        step = 4 if current.step == 3 else current.step
+        bidang = chart.bidang_of_seksi(current.seksi) if current.seksi else None
+        return Assignment(step=step, role=Role.kabid, seksi=current.seksi, bidang=bidang)
+    raise Rejected("escalation_not_allowed", f"role {current.role.value} has no one to escalate to")
+
+
+def _section_head(step: int, service: Service | None, chart: OrgChart) -> Assignment:
+    seksi = chart.seksi_of_service(service or Service.lainnya)
+    return Assignment(step=step, role=Role.kasi, seksi=seksi, bidang=chart.bidang_of_seksi(seksi))
+
+
+def path_of(steps: list[int]) -> str:
+    """The SOP path a case took, e.g. "3", "3-4", "5": its steps between 3 and 7, in order."""
+    seen: list[int] = []
+    for step in steps:
+        if 3 <= step <= 7 and step not in seen:
+            seen.append(step)
+    return "-".join(str(s) for s in seen) or "none"

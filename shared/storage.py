@@ -1,0 +1,137 @@
+"""The database: tables (SQLAlchemy Core), engine, creation and migration.
+
+One PostgreSQL database holds the registrations, the control card (`handovers`), the
+processed-message ledger that makes every consumer idempotent, the transactional outbox, and the
+reporter's read-model. The schema is migrated by Alembic (`shared/migrations/`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Engine, make_url
+
+metadata = sa.MetaData()
+TS = sa.DateTime(timezone=True)
+
+inquiries = sa.Table(
+    "inquiries",
+    metadata,
+    sa.Column("inquiry_id", sa.Text, primary_key=True),
+    sa.Column("channel", sa.Text, nullable=False),
+    sa.Column("upstream_id", sa.Text, nullable=False),
+    sa.Column("account", sa.Text, nullable=False),
+    sa.Column("name", sa.Text),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("service", sa.Text),
+    sa.Column("topic", sa.Text),
+    sa.Column("sent_at", TS, nullable=False),
+    sa.Column("received_at", TS, nullable=False),
+    sa.Column("reply_id", sa.Text, unique=True),
+    sa.Column("reply_text", sa.Text),
+    sa.Column("replied_at", TS),
+    sa.Column("delivered_at", TS),
+    sa.Column("path", sa.Text),
+    sa.UniqueConstraint("channel", "upstream_id", name="uq_inquiries_channel_upstream_id"),
+)
+
+# The control card (kartu kendali): one row per handover, appended, closed once when done.
+handovers = sa.Table(
+    "handovers",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("inquiry_id", sa.Text, sa.ForeignKey("inquiries.inquiry_id"), nullable=False, index=True),
+    sa.Column("step", sa.SmallInteger, nullable=False),
+    sa.Column("from_role", sa.Text, nullable=False),
+    sa.Column("to_role", sa.Text, nullable=False),
+    sa.Column("seksi", sa.Text),
+    sa.Column("bidang", sa.Text),
+    sa.Column("task_id", sa.Text, unique=True),
+    sa.Column("officer", sa.Text),
+    sa.Column("handed_at", TS, nullable=False),
+    sa.Column("taken_at", TS),
+    sa.Column("done_at", TS),
+    sa.Column("due_at", TS, nullable=False),
+    sa.Column("standard_seconds", sa.Integer, nullable=False),
+    sa.Column("duration_seconds", sa.Float),
+    sa.Column("breached", sa.Boolean),
+    sa.Column("outcome", sa.Text),
+)
+sa.Index("ix_handovers_open", handovers.c.due_at, postgresql_where=handovers.c.done_at.is_(None))
+
+# Which consumer has handled which message: the idempotency ledger, written in the same
+# transaction as the effect.
+processed_messages = sa.Table(
+    "processed_messages",
+    metadata,
+    sa.Column("consumer", sa.Text, primary_key=True),
+    sa.Column("message_key", sa.Text, primary_key=True),
+    sa.Column("processed_at", TS, nullable=False, server_default=sa.func.now()),
+)
+
+# Transactional outbox: what a handler publishes is written here with its effect, then published
+# after the commit; rows a crash left unsent are published by the relay.
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("exchange", sa.Text, nullable=False),
+    sa.Column("routing_key", sa.Text, nullable=False),
+    sa.Column("message_id", sa.Text, nullable=False),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", TS, nullable=False, server_default=sa.func.now()),
+    sa.Column("sent_at", TS),
+)
+sa.Index("ix_outbox_unsent", outbox.c.id, postgresql_where=outbox.c.sent_at.is_(None))
+
+# The reporter's read-model: one row per case, filled from events.
+report_cases = sa.Table(
+    "report_cases",
+    metadata,
+    sa.Column("inquiry_id", sa.Text, primary_key=True),
+    sa.Column("day", sa.Date, nullable=False, index=True),
+    sa.Column("channel", sa.Text, nullable=False),
+    sa.Column("topic", sa.Text),
+    sa.Column("path", sa.Text),
+    sa.Column("received_at", TS, nullable=False),
+    sa.Column("replied_at", TS),
+)
+
+
+def make_engine(database_url: str) -> Engine:
+    return sa.create_engine(database_url, pool_pre_ping=True, pool_size=2, max_overflow=2)
+
+
+def create_database(database_url: str) -> bool:
+    """Create the database named in the URL if it does not exist; True when it was created."""
+    url = make_url(database_url)
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database})
+            if not exists:
+                conn.execute(sa.text(f'CREATE DATABASE "{url.database}"'))
+            return not exists
+    finally:
+        admin.dispose()
+
+
+def drop_database(database_url: str) -> None:
+    url = make_url(database_url)
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def migrate(database_url: str) -> None:
+    """Bring the schema to the newest Alembic revision (idempotent)."""
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    command.upgrade(config, "head")

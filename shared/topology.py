@@ -1,0 +1,102 @@
+"""The RabbitMQ topology: exchanges, queues and bindings, declared by `bamsos setup`.
+
+Every exchange and queue is durable. Every queue dead-letters to `bamsos.dead`, whose one queue
+`bamsos.dead.letters` keeps whatever could not be processed, with the reason in its headers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.orgchart import OrgChart
+
+INBOUND = "bamsos.inbound"
+TASKS = "bamsos.tasks"
+EVENTS = "bamsos.events"
+OUTBOUND = "bamsos.outbound"
+DEAD = "bamsos.dead"
+
+DEAD_LETTER_QUEUE = "bamsos.dead.letters"
+REPLIES_QUEUE = "bamsos.replies"  # where the chat connector takes the replies from
+TASK_QUEUE_PREFIX = "bamsos.tasks."
+
+# Routing keys on bamsos.events.
+REGISTERED = "inquiry.registered"
+TASK_RESULT = "task.result"
+CASE_RESOLVED = "case.resolved"
+CASE_REPLIED = "case.replied"
+
+
+def handover_key(role: str) -> str:
+    return f"case.handover.{role}"
+
+
+def service_queue(service: str) -> str:
+    return f"bamsos.{service}"
+
+
+@dataclass(frozen=True)
+class Queue:
+    name: str
+    bindings: tuple[tuple[str, str], ...] = field(default=())  # (exchange, routing key)
+
+
+def service_queues() -> list[Queue]:
+    """The queue each service consumes, and what feeds it."""
+    return [
+        Queue(service_queue("intake"), ((INBOUND, "inquiry.*"),)),
+        Queue(
+            service_queue("router"),
+            (
+                (EVENTS, REGISTERED),
+                (EVENTS, TASK_RESULT),
+                (EVENTS, CASE_RESOLVED),
+                (INBOUND, "receipt.*"),
+            ),
+        ),
+        Queue(
+            service_queue("editor_bridge"),
+            ((EVENTS, handover_key("editor")), (EVENTS, TASK_RESULT)),
+        ),
+        Queue(
+            service_queue("pickup_bridge"),
+            ((EVENTS, handover_key("pickup")), (EVENTS, TASK_RESULT)),
+        ),
+        Queue(service_queue("reporter"), ((EVENTS, REGISTERED), (EVENTS, CASE_REPLIED))),
+    ]
+
+
+def task_keys(chart: OrgChart) -> list[str]:
+    """Routing keys of every unit queue: one per single-unit role, one per seksi and bidang."""
+    keys = ["admin", "editor", "pickup", "kadis"]
+    keys += [f"kasi.{seksi}" for seksi in chart.seksi]
+    keys += [f"kabid.{bidang}" for bidang in chart.bidang]
+    return keys
+
+
+def all_queues(chart: OrgChart) -> list[Queue]:
+    queues = service_queues()
+    queues += [Queue(TASK_QUEUE_PREFIX + key, ((TASKS, key),)) for key in task_keys(chart)]
+    queues.append(Queue(REPLIES_QUEUE, ((OUTBOUND, "reply.*"),)))
+    return queues
+
+
+def queue_arguments(queue_type: str) -> dict[str, Any]:
+    args: dict[str, Any] = {"x-dead-letter-exchange": DEAD, "x-queue-type": queue_type}
+    if queue_type == "quorum":
+        # A poison message that crashes its consumer is dead-lettered after 20 deliveries.
+        args["x-delivery-limit"] = 20
+    return args
+
+
+def declare(channel: Any, chart: OrgChart, queue_type: str = "classic") -> None:
+    """Declare the whole topology on a pika channel. Idempotent."""
+    for exchange in (INBOUND, TASKS, EVENTS, OUTBOUND, DEAD):
+        channel.exchange_declare(exchange, exchange_type="topic", durable=True)
+    channel.queue_declare(DEAD_LETTER_QUEUE, durable=True, arguments={"x-queue-type": queue_type})
+    channel.queue_bind(DEAD_LETTER_QUEUE, DEAD, routing_key="#")
+    for queue in all_queues(chart):
+        channel.queue_declare(queue.name, durable=True, arguments=queue_arguments(queue_type))
+        for exchange, key in queue.bindings:
+            channel.queue_bind(queue.name, exchange, routing_key=key)

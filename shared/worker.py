@@ -1,0 +1,463 @@
+"""The consume -> handle -> commit -> publish -> ack loop, written once for every service.
+
+The acknowledgement policy, in one table:
+
+| what happened to a delivery                   | what the loop does                                  |
+|-----------------------------------------------|-----------------------------------------------------|
+| handled                                       | effect + outbox rows committed, then outputs        |
+|                                               | published and the delivery acked in one AMQP tx     |
+| already handled (same dedupe key)             | no effect; acked (its outputs are in the outbox)    |
+| undecodable / invalid / refused by the SOP    | published to `bamsos.dead` with the reason, acked   |
+| (`Rejected`), or a bug in the handler         | in the same AMQP tx: never requeued, never dropped  |
+| database or broker away (transient)           | nothing acked: a few quick retries, then reconnect  |
+|                                               | with backoff; the broker redelivers                 |
+
+Deliveries are handled in batches: one database transaction (a savepoint per message, so one bad
+message can't spoil the others) and one AMQP transaction per batch. AMQP tx on the consuming channel
+makes "publish the outputs, ack the inputs" take effect together on `tx.commit-ok`, which is also the
+broker taking responsibility for the outputs (RabbitMQ "Broker Semantics"), so a crash between them
+can't publish twice. A crash between the database commit and the AMQP commit leaves outbox rows
+unsent; the relay publishes them, and downstream de-duplicates by message id.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+import pika
+import sqlalchemy as sa
+from pika.exceptions import AMQPError
+from pydantic import ValidationError
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from shared import logs, topology
+from shared.clock import SopClock
+from shared.contracts import Message, to_json
+from shared.errors import Rejected, TransientError
+from shared.metrics import Metrics
+from shared.orgchart import OrgChart
+from shared.storage import outbox, processed_messages
+
+M = TypeVar("M", bound=Message)
+log = logs.get("bamsos.worker")
+
+RELAY_EVERY_SECONDS = 2.0
+RELAY_AFTER_SECONDS = 10.0  # leave fresh outbox rows to the worker that wrote them
+QUICK_RETRIES = 3
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message to publish after the commit."""
+
+    exchange: str
+    routing_key: str
+    message: Message
+    message_id: str
+
+
+@dataclass
+class Context:
+    """What a handler gets besides its message: the open transaction and the office's setup."""
+
+    db: Connection
+    clock: SopClock
+    chart: OrgChart
+    metrics: Metrics
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+    def on_commit(self, action: Callable[[], None]) -> None:
+        """Run `action` (e.g. a metric update) only once the transaction has committed."""
+        self.after_commit.append(action)
+
+
+@dataclass(frozen=True)
+class Route(Generic[M]):
+    """How a service handles one message schema.
+
+    `key` gives the de-duplication key (from the message and its AMQP message_id); `wants` lets a
+    service pass over a message that another service on the same routing key owns.
+    """
+
+    model: type[M]
+    handle: Callable[[M, Context], list[Outgoing]]
+    key: Callable[[M, str | None], str]
+    wants: Callable[[M], bool] = lambda _message: True
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    routes: dict[str, Route[Any]]
+    # Periodic work (e.g. scanning due times), run between batches in its own transaction.
+    tick: Callable[[Context], list[Outgoing]] | None = None
+
+    @property
+    def queue(self) -> str:
+        return topology.service_queue(self.name)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    tag: int
+    properties: pika.BasicProperties
+    body: bytes
+
+
+@dataclass(frozen=True)
+class _OutboxRow:
+    id: int
+    exchange: str
+    routing_key: str
+    message_id: str
+    body: bytes
+
+
+@dataclass
+class _Batch:
+    outbox: list[_OutboxRow] = field(default_factory=list)
+    dead: list[tuple[Delivery, Rejected]] = field(default_factory=list)
+    outcomes: dict[str, int] = field(default_factory=dict)
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+    def count(self, outcome: str) -> None:
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
+
+def message_properties(message_id: str, app_id: str) -> pika.BasicProperties:
+    """What everything the pipeline publishes carries: persistent JSON with a message id."""
+    return pika.BasicProperties(
+        content_type="application/json",
+        delivery_mode=pika.DeliveryMode.Persistent,
+        message_id=message_id,
+        app_id=app_id,
+        timestamp=int(time.time()),
+    )
+
+
+def decode(body: bytes, routes: dict[str, Route[Any]], max_bytes: int) -> tuple[Route[Any], Any]:
+    """Parse and validate a body against the schemas this service takes, or raise Rejected."""
+    if len(body) > max_bytes:
+        raise Rejected("too_large", f"{len(body)} bytes, the limit is {max_bytes}")
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise Rejected("not_json", f"body is not UTF-8 JSON: {type(e).__name__}") from None
+    if not isinstance(data, dict):
+        raise Rejected("not_object", f"body is a JSON {type(data).__name__}, not an object")
+    schema = data.get("schema")
+    route = routes.get(schema) if isinstance(schema, str) else None
+    if route is None:
+        shown = repr(schema)[:60]
+        raise Rejected("unknown_schema", f"schema {shown} is not one of {sorted(routes)}")
+    try:
+        return route, route.model.model_validate(data)
+    except ValidationError as e:
+        raise _invalid(e) from None
+
+
+def _invalid(error: ValidationError) -> Rejected:
+    """A Rejected naming the fields at fault, without echoing their (maybe personal) values."""
+    problems = error.errors(include_input=False, include_url=False)
+    fields = {str(p["loc"][0]) if p["loc"] else "" for p in problems}
+    if "channel" in fields:
+        reason = "unknown_channel"
+    elif any(p["type"].startswith(("datetime", "timezone")) for p in problems):
+        reason = "bad_timestamp"
+    else:
+        reason = "invalid"
+    detail = "; ".join(f"{'.'.join(str(x) for x in p['loc']) or '(body)'}: {p['msg']}" for p in problems[:5])
+    return Rejected(reason, detail)
+
+
+def claim(db: Connection, consumer: str, key: str) -> bool:
+    """Record that `consumer` handles `key`; False when it already has (a duplicate)."""
+    stmt = (
+        sa.dialects.postgresql.insert(processed_messages)
+        .values(consumer=consumer, message_key=key)
+        .on_conflict_do_nothing()
+    )
+    return db.execute(stmt).rowcount == 1
+
+
+def _is_transient(error: DBAPIError) -> bool:
+    return bool(error.connection_invalidated) or isinstance(
+        error, sa.exc.OperationalError | sa.exc.InterfaceError
+    )
+
+
+class Worker:
+    """Runs one service: consumes its queue until `stop` is set, reconnecting when needed."""
+
+    def __init__(
+        self,
+        spec: ServiceSpec,
+        *,
+        amqp_url: str,
+        engine: Engine,
+        clock: SopClock,
+        chart: OrgChart,
+        metrics: Metrics,
+        prefetch: int = 200,
+        batch_size: int = 100,
+        max_message_bytes: int = 64 * 1024,
+    ) -> None:
+        self.spec = spec
+        self.amqp_url = amqp_url
+        self.engine = engine
+        self.clock = clock
+        self.chart = chart
+        self.metrics = metrics
+        self.prefetch = prefetch
+        self.batch_size = batch_size
+        self.max_message_bytes = max_message_bytes
+        self.log = log.bind(service=spec.name)
+
+    # --- the outer loop: connect, serve, back off and reconnect ------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        delay = 0.5
+        while not stop.is_set():
+            try:
+                self._serve(stop)
+                delay = 0.5
+            except (AMQPError, TransientError, DBAPIError, OSError) as e:
+                self.log.warning("connection_lost", error=type(e).__name__, retry_in=delay)
+                stop.wait(delay)
+                delay = min(delay * 2, 15.0)
+        self.log.info("stopped")
+
+    def _serve(self, stop: threading.Event) -> None:
+        params = pika.URLParameters(self.amqp_url)
+        params.heartbeat = 30
+        params.blocked_connection_timeout = 60
+        connection = pika.BlockingConnection(params)
+        try:
+            channel = connection.channel()
+            channel.basic_qos(prefetch_count=self.prefetch)
+            channel.tx_select()
+            pending: list[Delivery] = []
+
+            def on_message(_ch: Any, method: Any, properties: Any, body: bytes) -> None:
+                pending.append(Delivery(method.delivery_tag, properties, body))
+
+            channel.basic_consume(self.spec.queue, on_message_callback=on_message)
+            self.log.info("consuming", queue=self.spec.queue)
+            next_chores = 0.0
+            while not stop.is_set():
+                connection.process_data_events(time_limit=0.2)
+                # Gather what has already arrived into one batch, without waiting for more.
+                while pending and len(pending) < self.batch_size:
+                    before = len(pending)
+                    connection.process_data_events(time_limit=0)
+                    if len(pending) == before:
+                        break
+                while pending:
+                    batch, pending[:] = pending[: self.batch_size], pending[self.batch_size :]
+                    self._handle_batch(channel, batch)
+                if time.monotonic() >= next_chores:
+                    self._chores(channel)
+                    next_chores = time.monotonic() + RELAY_EVERY_SECONDS
+        finally:
+            if connection.is_open:
+                with contextlib.suppress(AMQPError):
+                    connection.close()
+
+    # --- one batch ------------------------------------------------------------------------------
+
+    def _handle_batch(self, channel: Any, deliveries: list[Delivery]) -> None:
+        started = time.perf_counter()
+        batch = self._with_retries(lambda: self._process(deliveries))
+        for row in batch.outbox:
+            self._publish(channel, row)
+        for delivery, rejected in batch.dead:
+            self._dead_letter(channel, delivery, rejected)
+        channel.basic_ack(delivery_tag=deliveries[-1].tag, multiple=True)
+        channel.tx_commit()
+        self._mark_sent([row.id for row in batch.outbox])
+        for action in batch.after_commit:
+            action()
+        elapsed = time.perf_counter() - started
+        service = self.spec.name
+        for _delivery, rejected in batch.dead:
+            self.metrics.dead_letters.labels(service, rejected.reason).inc()
+        for outcome, n in batch.outcomes.items():
+            self.metrics.messages.labels(service, outcome).inc(n)
+        for _ in deliveries:
+            self.metrics.handling.labels(service).observe(elapsed)
+
+    def _with_retries(self, attempt: Callable[[], _Batch]) -> _Batch:
+        for n in range(QUICK_RETRIES):
+            try:
+                return attempt()
+            except DBAPIError as e:
+                if not _is_transient(e):
+                    raise
+                self.log.warning("database_unavailable", attempt=n + 1, error=type(e).__name__)
+                time.sleep(0.2 * 2**n)
+        raise TransientError("database unavailable; deliveries left unacked for redelivery")
+
+    def _process(self, deliveries: list[Delivery]) -> _Batch:
+        batch = _Batch()
+        with self.engine.begin() as db:
+            for delivery in deliveries:
+                self._process_one(db, delivery, batch)
+        return batch
+
+    def _process_one(self, db: Connection, delivery: Delivery, batch: _Batch) -> None:
+        try:
+            route, message = decode(delivery.body, self.spec.routes, self.max_message_bytes)
+        except Rejected as rejected:
+            batch.dead.append((delivery, rejected))
+            batch.count("dead_letter")
+            return
+        if not route.wants(message):
+            batch.count("skipped")
+            return
+        ctx = Context(db=db, clock=self.clock, chart=self.chart, metrics=self.metrics)
+        savepoint = db.begin_nested()
+        try:
+            if not claim(db, self.spec.name, route.key(message, delivery.properties.message_id)):
+                savepoint.commit()
+                batch.count("duplicate")
+                return
+            outgoing = route.handle(message, ctx)
+            batch.outbox += self._to_outbox(db, outgoing)
+            savepoint.commit()
+        except Rejected as rejected:
+            savepoint.rollback()
+            batch.dead.append((delivery, rejected))
+            batch.count("dead_letter")
+            return
+        except DBAPIError as e:
+            if _is_transient(e) or not isinstance(e, IntegrityError):
+                raise
+            savepoint.rollback()
+            self.log.exception("handler_integrity_error", message_id=delivery.properties.message_id)
+            batch.dead.append((delivery, Rejected("conflict", "the database refused the effect")))
+            batch.count("dead_letter")
+            return
+        except Exception:
+            # A bug, not bad input: keep the message (dead-lettered) and the worker alive.
+            savepoint.rollback()
+            self.log.exception("handler_failed", message_id=delivery.properties.message_id)
+            batch.dead.append((delivery, Rejected("handler_error", "the handler raised")))
+            batch.count("dead_letter")
+            return
+        batch.after_commit += ctx.after_commit
+        batch.count("ok")
+
+    # --- outbox -----------------------------------------------------------------------------------
+
+    def _to_outbox(self, db: Connection, outgoing: list[Outgoing]) -> list[_OutboxRow]:
+        if not outgoing:
+            return []
+        bodies = [to_json(o.message) for o in outgoing]
+        values = [
+            {
+                "exchange": o.exchange,
+                "routing_key": o.routing_key,
+                "message_id": o.message_id,
+                "body": body,
+            }
+            for o, body in zip(outgoing, bodies, strict=True)
+        ]
+        ids = db.execute(sa.insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True), values)
+        return [
+            _OutboxRow(i, o.exchange, o.routing_key, o.message_id, body)
+            for i, o, body in zip(ids.scalars(), outgoing, bodies, strict=True)
+        ]
+
+    def _mark_sent(self, ids: list[int]) -> None:
+        if not ids:
+            return
+        try:
+            with self.engine.begin() as db:
+                db.execute(sa.update(outbox).where(outbox.c.id.in_(ids)).values(sent_at=sa.func.now()))
+        except DBAPIError as e:
+            # Published already; the relay will publish again and downstream de-duplicates.
+            self.log.warning("outbox_mark_failed", rows=len(ids), error=type(e).__name__)
+
+    def _chores(self, channel: Any) -> None:
+        """Between batches: publish outbox rows a crash left behind, then the service's tick."""
+        with self.engine.begin() as db:
+            stale = list(
+                db.execute(
+                    sa.select(outbox)
+                    .where(
+                        outbox.c.sent_at.is_(None),
+                        outbox.c.created_at < sa.func.now() - sa.text("interval '10 seconds'"),
+                    )
+                    .order_by(outbox.c.id)
+                    .limit(500)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            for row in stale:
+                self._publish(channel, row)
+            if stale:
+                channel.tx_commit()
+                db.execute(
+                    sa.update(outbox)
+                    .where(outbox.c.id.in_([r.id for r in stale]))
+                    .values(sent_at=sa.func.now())
+                )
+                self.log.info("outbox_relayed", rows=len(stale))
+        if self.spec.tick is not None:
+            self._run_tick(channel, self.spec.tick)
+
+    def _run_tick(self, channel: Any, tick: Callable[[Context], list[Outgoing]]) -> None:
+        with self.engine.begin() as db:
+            ctx = Context(db=db, clock=self.clock, chart=self.chart, metrics=self.metrics)
+            rows = self._to_outbox(db, tick(ctx))
+        for row in rows:
+            self._publish(channel, row)
+        if rows:
+            channel.tx_commit()
+            self._mark_sent([row.id for row in rows])
+        for action in ctx.after_commit:
+            action()
+
+    # --- AMQP -------------------------------------------------------------------------------------
+
+    def _publish(self, channel: Any, row: _OutboxRow | sa.Row[Any]) -> None:
+        properties = message_properties(row.message_id, f"bamsos.{self.spec.name}")
+        channel.basic_publish(row.exchange, row.routing_key, row.body, properties=properties)
+
+    def _dead_letter(self, channel: Any, delivery: Delivery, rejected: Rejected) -> None:
+        original = delivery.properties
+        headers = dict(original.headers or {})
+        headers.update(
+            {
+                "x-bamsos-reason": rejected.reason,
+                "x-bamsos-detail": rejected.detail,
+                "x-bamsos-queue": self.spec.queue,
+                "x-bamsos-service": self.spec.name,
+                "x-bamsos-dead-at": datetime.now(UTC).isoformat(),
+            }
+        )
+        properties = pika.BasicProperties(
+            content_type=original.content_type,
+            delivery_mode=pika.DeliveryMode.Persistent,
+            message_id=original.message_id,
+            type=original.type,
+            app_id=original.app_id,
+            timestamp=original.timestamp,
+            user_id=None,  # the broker checks user_id against our own user: drop the original's
+            headers=headers,
+        )
+        channel.basic_publish(topology.DEAD, self.spec.queue, delivery.body, properties=properties)
+        self.log.warning(
+            "dead_lettered",
+            reason=rejected.reason,
+            detail=rejected.detail,
+            message_id=original.message_id,
+        )
