@@ -112,3 +112,7 @@ def contract(check: bool) -> None:
         names = ", ".join(str(p.relative_to(CONTRACT_DIR.parent.parent)) for p in stale)
         raise click.ClickException(f"out of date: {names}; run `bamsos contract`")
     click.echo("contract documents are up to date" if check else f"written to {CONTRACT_DIR}")
+
+
+if __name__ == "__main__":
+    main()

@@ -185,7 +185,9 @@ class CaseReplied(Message):
     reply_id: NonEmpty
     channel: Channel
     topic: Topic | None
-    path: Code
+    path: Annotated[str, StringConstraints(pattern=r"^(none|[3-7](-[3-7])*)$")] = Field(
+        description='The SOP path the case took: its steps between 3 and 7, e.g. "3", "3-4", "5".'
+    )
     received_at: AwareDatetime
     replied_at: AwareDatetime
 

@@ -31,6 +31,7 @@ def run_demo(settings: Settings, *, count: int, timeout: float, out: Path) -> in
     engine = make_engine(settings.database_url)
     stop = threading.Event()
     env = dict(os.environ, BAMSOS_TIME_SCALE=str(settings.time_scale))
+    env.setdefault("BAMSOS_LOG_LEVEL", "warning")  # keep the demo's own output readable
     services = threading.Thread(target=supervise, args=(list(SERVICES), stop, env), daemon=True)
     services.start()
     # Officers take between half a minute and seven minutes of SOP time, so some steps breach.
@@ -77,14 +78,15 @@ def _replied(engine: Engine, upstream_ids: Sequence[str], column: sa.Column[obje
 
 def _wait_for_replies(engine: Engine, ids: list[str], timeout: float) -> int:
     deadline = time.monotonic() + timeout
-    done = 0
+    done, shown = 0, -1
     while time.monotonic() < deadline:
         done = _replied(engine, ids, inquiries.c.replied_at)
-        click.echo(f"\r  dijawab {done}/{len(ids)}", nl=False)
+        if done != shown:
+            click.echo(f"  dijawab {done}/{len(ids)}")
+            shown = done
         if done == len(ids):
             break
         time.sleep(1)
-    click.echo()
     return done
 
 

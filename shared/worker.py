@@ -167,8 +167,7 @@ def decode(body: bytes, routes: dict[str, Route[Any]], max_bytes: int) -> tuple[
 def _invalid(error: ValidationError) -> Rejected:
     """A Rejected naming the fields at fault, without echoing their (maybe personal) values."""
     problems = error.errors(include_input=False, include_url=False)
-    fields = {str(p["loc"][0]) if p["loc"] else "" for p in problems}
-    if "channel" in fields:
+    if any(p["loc"][:1] == ("channel",) and p["type"] == "enum" for p in problems):
         reason = "unknown_channel"
     elif any(p["type"].startswith(("datetime", "timezone")) for p in problems):
         reason = "bad_timestamp"

@@ -1,0 +1,49 @@
+"""Fixtures: the real servers, and a throwaway vhost and database per test that needs them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pika
+import pytest
+
+from shared import topology
+from shared.orgchart import OrgChart, load_chart
+from shared.settings import Settings
+from tests import servers as real
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[real.Servers]:
+    with real.local_or_containers() as found:
+        yield found
+
+
+@pytest.fixture(scope="session")
+def chart() -> OrgChart:
+    return load_chart()
+
+
+@pytest.fixture
+def amqp_url(servers: real.Servers, chart: OrgChart) -> Iterator[str]:
+    """A fresh vhost with the BAMSOS topology declared."""
+    with real.vhost(servers) as url:
+        connection = pika.BlockingConnection(pika.URLParameters(url))
+        topology.declare(connection.channel(), chart)
+        connection.close()
+        yield url
+
+
+@pytest.fixture
+def database_url(servers: real.Servers) -> Iterator[str]:
+    with real.database(servers) as url:
+        yield url
+
+
+@pytest.fixture
+def settings(amqp_url: str, database_url: str) -> Settings:
+    return Settings(
+        amqp_url=amqp_url,
+        database_url=database_url,
+        metrics_ports={name: 0 for name in Settings().metrics_ports},
+    )

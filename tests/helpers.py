@@ -1,0 +1,102 @@
+"""Small tools the tests share: waiting on a condition, reading and writing queues."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pika
+
+T = TypeVar("T")
+
+
+def wait_for(probe: Callable[[], T], *, timeout: float = 30.0, what: str = "condition") -> T:
+    """Poll `probe` until it returns something truthy; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}; last: {value!r}")
+        time.sleep(0.05)
+
+
+@dataclass(frozen=True)
+class Got:
+    body: bytes
+    properties: pika.BasicProperties
+    routing_key: str
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def drain(amqp_url: str, queue: str) -> list[Got]:
+    """Take (and ack) every message waiting in `queue` right now."""
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    try:
+        channel = connection.channel()
+        out = []
+        while True:
+            method, properties, body = channel.basic_get(queue, auto_ack=True)
+            if method is None:
+                return out
+            out.append(Got(body, properties, method.routing_key))
+    finally:
+        connection.close()
+
+
+def ready_count(amqp_url: str, queue: str) -> int:
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    try:
+        return int(connection.channel().queue_declare(queue, passive=True).method.message_count)
+    finally:
+        connection.close()
+
+
+def publish(
+    amqp_url: str,
+    exchange: str,
+    routing_key: str,
+    body: bytes,
+    message_id: str | None = None,
+) -> None:
+    """Publish as a simple upstream client does: persistent, confirmed, maybe without an id."""
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    try:
+        channel = connection.channel()
+        channel.confirm_delivery()
+        channel.basic_publish(
+            exchange,
+            routing_key,
+            body,
+            properties=pika.BasicProperties(delivery_mode=2, message_id=message_id),
+            mandatory=True,
+        )
+    finally:
+        connection.close()
+
+
+class InProcess:
+    """Runs one service's worker loop on a thread, as `bamsos run <service>` would."""
+
+    def __init__(self, name: str, settings: Any) -> None:
+        from shared.runner import build_worker
+
+        self.worker = build_worker(name, settings)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.worker.run, args=(self.stop,), daemon=True)
+
+    def __enter__(self) -> InProcess:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop.set()
+        self.thread.join(15)
+        assert not self.thread.is_alive(), "the worker did not stop"

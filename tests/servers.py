@@ -1,0 +1,101 @@
+"""Throwaway places on the real servers: a RabbitMQ vhost and a PostgreSQL database per use.
+
+The local RabbitMQ and PostgreSQL of these machines are used when they answer (see
+../shared/SERVICES.md); where a Docker engine runs, testcontainers starts them instead. When neither
+is there, the tests fail with the reason: a missing broker never turns into skipped tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from shared.storage import create_database, drop_database, migrate
+
+AMQP_HOST = os.environ.get("BAMSOS_TEST_AMQP_HOST", "127.0.0.1")
+PG_HOST = os.environ.get("BAMSOS_TEST_PG_HOST", "127.0.0.1")
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True)
+class Servers:
+    """Where the broker and database are, and how to make a vhost there."""
+
+    amqp_host: str
+    amqp_port: int
+    pg_url: str  # without a database name
+    rabbitmqctl: list[str] | None  # None: vhosts through testcontainers' exec
+
+    def amqp_url(self, vhost: str) -> str:
+        return f"amqp://guest:guest@{self.amqp_host}:{self.amqp_port}/{quote(vhost, safe='')}"
+
+    def database_url(self, name: str) -> str:
+        return f"{self.pg_url}/{name}"
+
+
+@contextmanager
+def local_or_containers() -> Iterator[Servers]:
+    if _answers(AMQP_HOST, 5672) and _answers(PG_HOST, 5432):
+        ctl = shutil.which("rabbitmqctl")
+        yield Servers(
+            AMQP_HOST, 5672, f"postgresql+psycopg2://postgres@{PG_HOST}:5432", [ctl] if ctl else None
+        )
+        return
+    if shutil.which("docker") and subprocess.run(["docker", "info"], capture_output=True).returncode == 0:
+        from testcontainers.postgres import PostgresContainer
+        from testcontainers.rabbitmq import RabbitMqContainer
+
+        with RabbitMqContainer("rabbitmq:3.13") as rabbit, PostgresContainer("postgres:15") as pg:
+            pg_url = pg.get_connection_url().rsplit("/", 1)[0]
+            ctl = ["docker", "exec", rabbit.get_wrapped_container().id, "rabbitmqctl"]
+            yield Servers(rabbit.get_container_host_ip(), int(rabbit.get_exposed_port(5672)), pg_url, ctl)
+        return
+    raise RuntimeError(
+        "RabbitMQ (127.0.0.1:5672) and PostgreSQL (127.0.0.1:5432) do not answer and no Docker "
+        "engine runs: start them with the commands in ../shared/SERVICES.md"
+    )
+
+
+@contextmanager
+def vhost(servers: Servers) -> Iterator[str]:
+    """A fresh vhost for guest; deleted afterwards. Yields its AMQP URL."""
+    if servers.rabbitmqctl is None:
+        raise RuntimeError("rabbitmqctl is not on PATH: cannot make a test vhost")
+    name = f"bamsos-test-{uuid.uuid4().hex[:10]}"
+    ctl = servers.rabbitmqctl
+    subprocess.run([*ctl, "-q", "add_vhost", name], check=True, capture_output=True)
+    try:
+        subprocess.run(
+            [*ctl, "-q", "set_permissions", "-p", name, "guest", ".*", ".*", ".*"],
+            check=True,
+            capture_output=True,
+        )
+        yield servers.amqp_url(name)
+    finally:
+        subprocess.run([*ctl, "-q", "delete_vhost", name], capture_output=True)
+
+
+@contextmanager
+def database(servers: Servers) -> Iterator[str]:
+    """A fresh, migrated database; dropped afterwards. Yields its URL."""
+    url = servers.database_url(f"bamsos_test_{uuid.uuid4().hex[:10]}")
+    create_database(url)
+    try:
+        migrate(url)
+        yield url
+    finally:
+        drop_database(url)

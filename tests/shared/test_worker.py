@@ -1,0 +1,122 @@
+"""The worker loop on the real broker and database: reconnects, relays, survives its handler."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+from datetime import UTC, datetime, timedelta
+from urllib.parse import unquote, urlparse
+
+import pytest
+import sqlalchemy as sa
+
+from shared import topology
+from shared.clock import SopClock
+from shared.contracts import Inquiry, schema_name
+from shared.metrics import build_metrics
+from shared.orgchart import OrgChart
+from shared.settings import Settings
+from shared.storage import inquiries, make_engine, outbox
+from shared.worker import Context, Outgoing, Route, ServiceSpec, Worker
+from tests.helpers import InProcess, drain, publish, ready_count, wait_for
+from tests.shared.test_contracts import INQUIRY
+
+pytestmark = pytest.mark.integration
+
+
+def registered(settings: Settings) -> int:
+    with make_engine(settings.database_url).connect() as db:
+        return int(db.scalar(sa.select(sa.func.count()).select_from(inquiries)) or 0)
+
+
+def inquiry(n: int) -> bytes:
+    return json.dumps({**INQUIRY, "id": f"ig-{n}"}).encode()
+
+
+def test_a_worker_reconnects_by_itself_when_the_broker_drops_its_connection(settings: Settings) -> None:
+    vhost = unquote(urlparse(settings.amqp_url).path[1:])
+    with InProcess("intake", settings):
+        publish(settings.amqp_url, topology.INBOUND, "inquiry.instagram", inquiry(1))
+        wait_for(lambda: registered(settings) == 1, what="the first inquiry")
+        subprocess.run(
+            ["rabbitmqctl", "-q", "close_all_connections", "-p", vhost, "test: broker drops"],
+            check=True,
+        )
+        publish(settings.amqp_url, topology.INBOUND, "inquiry.instagram", inquiry(2))
+        wait_for(lambda: registered(settings) == 2, what="the inquiry sent after the drop")
+
+
+def test_outbox_rows_a_crash_left_unsent_are_published_by_the_relay(settings: Settings) -> None:
+    engine = make_engine(settings.database_url)
+    with engine.begin() as db:
+        db.execute(
+            sa.insert(outbox).values(
+                exchange=topology.OUTBOUND,
+                routing_key="reply.whatsapp",
+                message_id="left-behind-1",
+                body=b'{"schema": "bamsos.reply/1"}',
+                created_at=datetime.now(UTC) - timedelta(minutes=1),
+            )
+        )
+    with InProcess("reporter", settings):
+        wait_for(lambda: ready_count(settings.amqp_url, topology.REPLIES_QUEUE) == 1, what="relayed")
+        with engine.connect() as db:
+            wait_for(lambda: db.scalar(sa.select(outbox.c.sent_at)) is not None, what="marked sent")
+    [got] = drain(settings.amqp_url, topology.REPLIES_QUEUE)
+    assert got.properties.message_id == "left-behind-1"
+
+
+def test_a_handler_that_raises_dead_letters_that_message_and_keeps_the_rest(
+    settings: Settings, chart: OrgChart
+) -> None:
+    def handle(message: Inquiry, ctx: Context) -> list[Outgoing]:
+        if message.text == "boom":
+            raise RuntimeError("a bug")
+        ctx.db.execute(
+            sa.insert(inquiries).values(
+                inquiry_id=message.id,
+                channel="x",
+                upstream_id=message.id,
+                account="a",
+                text=message.text,
+                sent_at=message.sent_at,
+                received_at=message.sent_at,
+            )
+        )
+        return []
+
+    spec = ServiceSpec(
+        name="intake",
+        routes={schema_name(Inquiry): Route(Inquiry, handle, key=lambda m, _id: m.id)},
+    )
+    metrics = build_metrics()
+    worker = Worker(
+        spec,
+        amqp_url=settings.amqp_url,
+        engine=make_engine(settings.database_url),
+        clock=SopClock(),
+        chart=chart,
+        metrics=metrics,
+    )
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        publish(settings.amqp_url, topology.INBOUND, "inquiry.x", inquiry(1))
+        publish(
+            settings.amqp_url,
+            topology.INBOUND,
+            "inquiry.x",
+            json.dumps({**INQUIRY, "id": "b", "text": "boom"}).encode(),
+        )
+        publish(settings.amqp_url, topology.INBOUND, "inquiry.x", inquiry(3))
+        wait_for(lambda: registered(settings) == 2, what="the two good messages")
+        wait_for(lambda: ready_count(settings.amqp_url, topology.DEAD_LETTER_QUEUE) == 1, what="the bad one")
+    finally:
+        stop.set()
+        thread.join(10)
+    [dead] = drain(settings.amqp_url, topology.DEAD_LETTER_QUEUE)
+    assert dead.properties.headers["x-bamsos-reason"] == "handler_error"
+    assert metrics.dead_letters.labels("intake", "handler_error")._value.get() == 1
+    assert metrics.messages.labels("intake", "ok")._value.get() == 2
