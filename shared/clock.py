@@ -1,8 +1,9 @@
-"""The SOP clock: real time in UTC, with durations measured in SOP time.
+"""The SOP clock: real time in UTC, with durations measured in SOP time on the office calendar.
 
 `BAMSOS_TIME_SCALE=N` makes the SOP clock run N times faster, for demos and tests: a 5-minute
-standard is due after 300/N real seconds, and a duration is recorded as real seconds * N, so the
-standards, histogram buckets, breaches and reports keep their meaning.
+standard is due after 300/N seconds of open time, and a duration is recorded as open seconds * N,
+so the standards, histogram buckets, breaches and reports keep their meaning. Open time is what
+the calendar says counts: every second for `24x7`, office hours on working days for `office`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,29 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Calendar(Protocol):
+    """Which time counts toward a standard."""
+
+    def add(self, start: datetime, seconds: float) -> datetime:
+        """The instant at which `seconds` of open time have passed since `start`."""
+        ...
+
+    def open_seconds(self, start: datetime, end: datetime) -> float:
+        """How many seconds of open time lie between `start` and `end` (0 if end <= start)."""
+        ...
+
+
+class AlwaysOpen:
+    """The 24x7 calendar: every second counts."""
+
+    def add(self, start: datetime, seconds: float) -> datetime:
+        return start + timedelta(seconds=seconds)
+
+    def open_seconds(self, start: datetime, end: datetime) -> float:
+        return max(0.0, (end - start).total_seconds())
 
 
 def _utcnow() -> datetime:
@@ -19,12 +43,13 @@ def _utcnow() -> datetime:
 @dataclass(frozen=True)
 class SopClock:
     time_scale: float = 1.0
+    calendar: Calendar = field(default_factory=AlwaysOpen)
     now: Callable[[], datetime] = field(default=_utcnow)
 
     def due_at(self, handed_at: datetime, standard_seconds: float) -> datetime:
         """When a step handed over at `handed_at` runs over its standard (real time)."""
-        return handed_at + timedelta(seconds=standard_seconds / self.time_scale)
+        return self.calendar.add(handed_at, standard_seconds / self.time_scale)
 
     def sop_seconds(self, start: datetime, end: datetime) -> float:
         """How long from `start` to `end` took, in SOP seconds; never negative (clock skew)."""
-        return max(0.0, (end - start).total_seconds() * self.time_scale)
+        return self.calendar.open_seconds(start, end) * self.time_scale

@@ -34,6 +34,7 @@ class Metrics:
     replies: Counter
     step_duration: Histogram
     breaches: Counter
+    notices: Counter
 
     def serve(self, host: str, port: int) -> None:
         """Expose /metrics over HTTP (a daemon thread); port 0 turns it off."""
@@ -86,6 +87,12 @@ def build_metrics(registry: CollectorRegistry | None = None) -> Metrics:
         breaches=Counter(
             "bamsos_step_breaches_total",
             "Finished SOP steps that ran over their standard.",
+            ["step", "role"],
+            registry=registry,
+        ),
+        notices=Counter(
+            "bamsos_escalation_notices_total",
+            "Breach notices sent up the ladder, by the role notified (kasi, kabid, kadis, admin).",
             ["step", "role"],
             registry=registry,
         ),

@@ -49,12 +49,16 @@ def setup(settings: Settings) -> OrgChart:
 
 
 def build_worker(name: str, settings: Settings) -> Worker:
+    spec = load_spec(name)
+    engine = make_engine(settings.database_url)
     metrics = build_metrics()
+    for collector in spec.collectors:
+        metrics.registry.register(collector(engine))
     metrics.serve(settings.metrics_host, settings.metrics_ports.get(name, 0))
     return Worker(
-        load_spec(name),
+        spec,
         amqp_url=settings.amqp_url,
-        engine=make_engine(settings.database_url),
+        engine=engine,
         clock=SopClock(settings.time_scale),
         chart=load_chart(settings.org_chart),
         metrics=metrics,

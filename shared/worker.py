@@ -35,6 +35,7 @@ import pika
 import sqlalchemy as sa
 from pika.exceptions import AMQPError
 from pydantic import ValidationError
+from prometheus_client.registry import Collector
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -99,6 +100,9 @@ class ServiceSpec:
     routes: dict[str, Route[Any]]
     # Periodic work (e.g. scanning due times), run between batches in its own transaction.
     tick: Callable[[Context], list[Outgoing]] | None = None
+    # Metrics read from the database at scrape time (one service owns each, so replicas of the
+    # other services don't double-count): factories given the engine, registered by the runner.
+    collectors: tuple[Callable[[Engine], Collector], ...] = ()
 
     @property
     def queue(self) -> str:
