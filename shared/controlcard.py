@@ -74,6 +74,8 @@ def record_step(
         duration = ctx.clock.sop_seconds(handed_at, done_at)
         row |= {"done_at": done_at, "duration_seconds": duration, "breached": duration > standard}
         _observe(ctx, step, to_role, duration, standard)
+    else:
+        row["next_notice_at"] = row["due_at"]
     ctx.db.execute(sa.insert(handovers).values(row))
 
 
@@ -105,6 +107,7 @@ def assign(
             task_id=task_id,
             handed_at=handed_at,
             due_at=due_at,
+            next_notice_at=due_at,
             standard_seconds=standard,
         )
     )
@@ -159,6 +162,7 @@ def close_handover(
             done_at=done_at,
             duration_seconds=duration,
             breached=breached,
+            next_notice_at=None,
         )
     )
     role = Role(row.to_role)

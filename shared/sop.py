@@ -92,6 +92,46 @@ def next_assignment(
     raise Rejected("escalation_not_allowed", f"role {current.role.value} has no one to escalate to")
 
 
+# Who hears of a late step, level by level: admin -> kasi of the section -> kabid of the division ->
+# kadis. A unit that is not on the ladder itself (the citizen's side, editor, pickup) starts at
+# the admin or the section head that owns the service.
+_LADDER: tuple[Role, ...] = (Role.admin, Role.kasi, Role.kabid, Role.kadis)
+_LADDER_START: dict[Role, int] = {
+    Role.pemohon: 0,
+    Role.admin: 1,
+    Role.editor: 1,
+    Role.pickup: 1,
+    Role.kasi: 2,
+    Role.kabid: 3,
+    Role.kadis: 4,
+}
+
+
+def notice_for(
+    step: int,
+    holder: Role,
+    level: int,
+    *,
+    service: Service | None,
+    seksi: str | None,
+    chart: OrgChart,
+) -> Assignment | None:
+    """Who gets breach notice number `level` (1, 2, ...) of a late `step` held by `holder`.
+
+    None once the ladder is climbed past kadis. Heads are those of the case's own section (`seksi`,
+    when a head holds the step) or of the section that owns the service ("terkait").
+    """
+    position = _LADDER_START[holder] + level - 1
+    if position >= len(_LADDER):
+        return None
+    role = _LADDER[position]
+    if role in (Role.admin, Role.kadis):
+        return Assignment(step=step, role=role)
+    seksi = seksi or chart.seksi_of_service(service or Service.lainnya)
+    bidang = chart.bidang_of_seksi(seksi)
+    return Assignment(step=step, role=role, seksi=seksi if role is Role.kasi else None, bidang=bidang)
+
+
 def _section_head(step: int, service: Service | None, chart: OrgChart) -> Assignment:
     seksi = chart.seksi_of_service(service or Service.lainnya)
     return Assignment(step=step, role=Role.kasi, seksi=seksi, bidang=chart.bidang_of_seksi(seksi))

@@ -59,8 +59,16 @@ handovers = sa.Table(
     sa.Column("duration_seconds", sa.Float),
     sa.Column("breached", sa.Boolean),
     sa.Column("outcome", sa.Text),
+    # Escalation on the clock: how many breach notices went up the ladder, and when the next is due.
+    sa.Column("escalation_level", sa.SmallInteger, nullable=False, server_default="0"),
+    sa.Column("next_notice_at", TS),
 )
 sa.Index("ix_handovers_open", handovers.c.due_at, postgresql_where=handovers.c.done_at.is_(None))
+sa.Index(
+    "ix_handovers_next_notice",
+    handovers.c.next_notice_at,
+    postgresql_where=handovers.c.next_notice_at.is_not(None),
+)
 
 # Which consumer has handled which message: the idempotency ledger, written in the same
 # transaction as the effect.

@@ -34,8 +34,8 @@ from typing import Any, Generic, TypeVar
 import pika
 import sqlalchemy as sa
 from pika.exceptions import AMQPError
-from pydantic import ValidationError
 from prometheus_client.registry import Collector
+from pydantic import ValidationError
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -50,7 +50,7 @@ from shared.storage import outbox, processed_messages
 M = TypeVar("M", bound=Message)
 log = logs.get("bamsos.worker")
 
-RELAY_EVERY_SECONDS = 2.0
+RELAY_EVERY_SECONDS = 1.0
 RELAY_AFTER_SECONDS = 10.0  # leave fresh outbox rows to the worker that wrote them
 QUICK_RETRIES = 3
 

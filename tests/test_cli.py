@@ -13,6 +13,10 @@ import pika
 import pytest
 import sqlalchemy as sa
 
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
+from shared import storage
 from shared.storage import drop_database
 from tests import servers as real
 
@@ -26,6 +30,14 @@ def fresh(servers: real.Servers) -> Iterator[dict[str, str]]:
     with real.vhost(servers) as amqp_url:
         yield dict(os.environ, BAMSOS_AMQP_URL=amqp_url, BAMSOS_DATABASE_URL=url)
     drop_database(url)
+
+
+def newest_revision() -> str:
+    config = Config()
+    config.set_main_option("script_location", str(Path(storage.__file__).with_name("migrations")))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head
 
 
 def bamsos(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -52,7 +64,7 @@ def test_setup_twice_declares_the_topology_and_creates_and_migrates_the_database
     connection.close()
     engine = sa.create_engine(fresh["BAMSOS_DATABASE_URL"])
     with engine.connect() as db:
-        assert db.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0001"
+        assert db.scalar(sa.text("SELECT version_num FROM alembic_version")) == newest_revision()
     engine.dispose()
 
 

@@ -34,8 +34,10 @@ def register(inquiry: Inquiry, ctx: Context) -> list[Outgoing]:
             received_at=now,
         )
     )
-    # Step 1 runs from the citizen's send to our receipt; step 2 (registration) is done by us.
-    record_step(ctx, inquiry_id, 1, Role.pemohon, Role.admin, handed_at=inquiry.sent_at, done_at=now)
+    # Step 1 runs from the citizen's send to our receipt; a sender's clock ahead of ours counts as
+    # sent on receipt, so the card never shows a handover after its receipt. Step 2 is done by us.
+    sent_at = min(inquiry.sent_at, now)
+    record_step(ctx, inquiry_id, 1, Role.pemohon, Role.admin, handed_at=sent_at, done_at=now)
     record_step(ctx, inquiry_id, 2, Role.pemohon, Role.admin, handed_at=now, done_at=now)
     topic = inquiry.topic.value if inquiry.topic else "unknown"
     ctx.on_commit(lambda: ctx.metrics.inquiries.labels(inquiry.channel.value, topic).inc())

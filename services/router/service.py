@@ -12,6 +12,7 @@ import uuid
 
 import sqlalchemy as sa
 
+from services.router.escalation import escalate_overdue
 from shared import topology
 from shared.contracts import (
     CaseHandover,
@@ -157,6 +158,7 @@ def _is_routers(result: TaskResult) -> bool:
 
 SPEC = ServiceSpec(
     name="router",
+    tick=escalate_overdue,
     routes={
         schema_name(InquiryRegistered): Route(
             InquiryRegistered, route_registered, key=lambda m, _id: f"registered:{m.inquiry_id}"

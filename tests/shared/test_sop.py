@@ -7,7 +7,14 @@ import pytest
 from shared.contracts import Outcome, Role, Service, Topic
 from shared.errors import Rejected
 from shared.orgchart import OrgChart
-from shared.sop import STANDARD_MINUTES, Assignment, first_assignment, next_assignment, path_of
+from shared.sop import (
+    STANDARD_MINUTES,
+    Assignment,
+    first_assignment,
+    next_assignment,
+    notice_for,
+    path_of,
+)
 
 
 @pytest.mark.parametrize(
@@ -110,3 +117,39 @@ def test_the_standards_are_the_sops_minutes() -> None:
 )
 def test_the_path_names_the_sop_steps_a_case_took(steps: list[int], path: str) -> None:
     assert path_of(steps) == path
+
+
+def test_a_late_admin_step_is_told_to_the_section_head_then_the_division_head_then_kadis(
+    chart: OrgChart,
+) -> None:
+    ladder = [
+        notice_for(3, Role.admin, level, service=Service.akta_kematian, seksi=None, chart=chart)
+        for level in (1, 2, 3, 4)
+    ]
+    assert ladder == [
+        Assignment(step=3, role=Role.kasi, seksi="kelahiran_kematian", bidang="pcs"),
+        Assignment(step=3, role=Role.kabid, bidang="pcs"),
+        Assignment(step=3, role=Role.kadis),
+        None,
+    ]
+    assert [a.queue_key for a in ladder if a] == ["kasi.kelahiran_kematian", "kabid.pcs", "kadis"]
+
+
+def test_a_late_section_head_is_told_to_their_own_division_head_then_kadis(chart: OrgChart) -> None:
+    first = notice_for(4, Role.kasi, 1, service=None, seksi="pindah_datang", chart=chart)
+    assert first == Assignment(step=4, role=Role.kabid, bidang="pdp")
+    assert notice_for(4, Role.kasi, 2, service=None, seksi="pindah_datang", chart=chart) == Assignment(
+        step=4, role=Role.kadis
+    )
+
+
+def test_an_unconfirmed_reply_is_told_to_the_admin_first(chart: OrgChart) -> None:
+    first = notice_for(8, Role.pemohon, 1, service=Service.kk, seksi=None, chart=chart)
+    assert first == Assignment(step=8, role=Role.admin)
+
+
+def test_a_late_division_head_is_told_to_kadis_and_no_one_after(chart: OrgChart) -> None:
+    assert notice_for(4, Role.kabid, 1, service=None, seksi="identitas_penduduk", chart=chart) == Assignment(
+        step=4, role=Role.kadis
+    )
+    assert notice_for(4, Role.kabid, 2, service=None, seksi="identitas_penduduk", chart=chart) is None
