@@ -65,6 +65,7 @@ def build_worker(name: str, settings: Settings) -> Worker:
         prefetch=settings.prefetch,
         batch_size=settings.batch_size,
         max_message_bytes=settings.max_message_bytes,
+        crash_at=settings.crash_at,
     )
 
 
@@ -79,14 +80,14 @@ def _stop_on_signals(stop: threading.Event) -> None:
 
 def main(name: str) -> None:
     """Run one service in this process until SIGTERM or Ctrl-C."""
+    stop = threading.Event()
+    _stop_on_signals(stop)
     settings = Settings()
     logs.configure(settings.log_level, settings.log_format)
     try:
         worker = build_worker(name, settings)
     except ConfigError as e:
         sys.exit(f"bamsos {name}: {e}")
-    stop = threading.Event()
-    _stop_on_signals(stop)
     worker.run(stop)
 
 

@@ -41,5 +41,7 @@ class Settings(BaseSettings):
             "reporter": 9105,
         }
     )
+    # Test-only failpoint: the worker exits at this point of its loop (see Worker.failpoint).
+    crash_at: Literal["before_db_commit", "after_db_commit", "after_amqp_commit"] | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["console", "json"] = "console"

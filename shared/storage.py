@@ -81,7 +81,7 @@ processed_messages = sa.Table(
 )
 
 # Transactional outbox: what a handler publishes is written here with its effect, then published
-# after the commit; rows a crash left unsent are published by the relay.
+# after the commit; if a crash comes first, the input is redelivered and publishes these rows.
 outbox = sa.Table(
     "outbox",
     metadata,
@@ -92,8 +92,11 @@ outbox = sa.Table(
     sa.Column("body", sa.LargeBinary, nullable=False),
     sa.Column("created_at", TS, nullable=False, server_default=sa.func.now()),
     sa.Column("sent_at", TS),
+    # "<consumer>:<dedupe key>" of the input that produced the row, so a redelivered input
+    # publishes exactly the outputs its first run recorded.
+    sa.Column("source", sa.Text),
 )
-sa.Index("ix_outbox_unsent", outbox.c.id, postgresql_where=outbox.c.sent_at.is_(None))
+sa.Index("ix_outbox_unsent_source", outbox.c.source, postgresql_where=outbox.c.sent_at.is_(None))
 
 # The reporter's read-model: one row per case, filled from events.
 report_cases = sa.Table(

@@ -6,7 +6,8 @@ The acknowledgement policy, in one table:
 |-----------------------------------------------|-----------------------------------------------------|
 | handled                                       | effect + outbox rows committed, then outputs        |
 |                                               | published and the delivery acked in one AMQP tx     |
-| already handled (same dedupe key)             | no effect; acked (its outputs are in the outbox)    |
+| already handled (same dedupe key)             | no effect; outputs its first run left unsent are    |
+|                                               | published with the ack; else just acked             |
 | undecodable / invalid / refused by the SOP    | published to `bamsos.dead` with the reason, acked   |
 | (`Rejected`), or a bug in the handler         | in the same AMQP tx: never requeued, never dropped  |
 | database or broker away (transient)           | nothing acked: a few quick retries, then reconnect  |
@@ -16,14 +17,18 @@ Deliveries are handled in batches: one database transaction (a savepoint per mes
 message can't spoil the others) and one AMQP transaction per batch. AMQP tx on the consuming channel
 makes "publish the outputs, ack the inputs" take effect together on `tx.commit-ok`, which is also the
 broker taking responsibility for the outputs (RabbitMQ "Broker Semantics"), so a crash between them
-can't publish twice. A crash between the database commit and the AMQP commit leaves outbox rows
-unsent; the relay publishes them, and downstream de-duplicates by message id.
+can't publish twice. The outputs are recorded in the outbox with the effect; a crash after the
+database commit and before the AMQP commit leaves the input unacked, so it comes back, is found
+handled, and publishes exactly the recorded outputs (same message ids). While a worker publishes,
+it holds a session advisory lock on each input's key, so a duplicate of that input handled by
+another replica at the same moment does not publish them too.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -50,8 +55,7 @@ from shared.storage import outbox, processed_messages
 M = TypeVar("M", bound=Message)
 log = logs.get("bamsos.worker")
 
-RELAY_EVERY_SECONDS = 1.0
-RELAY_AFTER_SECONDS = 10.0  # leave fresh outbox rows to the worker that wrote them
+TICK_EVERY_SECONDS = 1.0
 QUICK_RETRIES = 3
 
 
@@ -128,6 +132,7 @@ class _OutboxRow:
 @dataclass
 class _Batch:
     outbox: list[_OutboxRow] = field(default_factory=list)
+    new_sources: list[str] = field(default_factory=list)
     dead: list[tuple[Delivery, Rejected]] = field(default_factory=list)
     outcomes: dict[str, int] = field(default_factory=dict)
     after_commit: list[Callable[[], None]] = field(default_factory=list)
@@ -191,6 +196,37 @@ def claim(db: Connection, consumer: str, key: str) -> bool:
     return db.execute(stmt).rowcount == 1
 
 
+def _take_unsent(db: Connection, source: str, batch: _Batch) -> list[_OutboxRow]:
+    """The unsent outputs of an input handled before, unless a live worker is still publishing
+    them (it holds their source's advisory lock) or this batch already has them."""
+    if not db.scalar(sa.text("SELECT pg_try_advisory_lock(hashtextextended(:s, 0))"), {"s": source}):
+        return []
+    have = {row.id for row in batch.outbox}
+    rows = db.execute(
+        sa.select(outbox.c.id, outbox.c.exchange, outbox.c.routing_key, outbox.c.message_id, outbox.c.body)
+        .where(outbox.c.source == source, outbox.c.sent_at.is_(None))
+        .order_by(outbox.c.id)
+    )
+    return [_OutboxRow(*row) for row in rows if row.id not in have]
+
+
+def _hold_sources(db: Connection, sources: list[str]) -> None:
+    """Session-level advisory locks (they outlive the commit) on the sources about to publish."""
+    if sources:
+        db.execute(
+            sa.text("SELECT pg_advisory_lock(hashtextextended(s, 0)) FROM unnest(CAST(:s AS text[])) AS s"),
+            {"s": sources},
+        )
+
+
+def _release_sources(db: Connection) -> None:
+    try:
+        db.exec_driver_sql("SELECT pg_advisory_unlock_all()")
+        db.rollback()
+    except DBAPIError:
+        db.invalidate()  # the session ends, and PostgreSQL drops its locks with it
+
+
 def _is_transient(error: DBAPIError) -> bool:
     return bool(error.connection_invalidated) or isinstance(
         error, sa.exc.OperationalError | sa.exc.InterfaceError
@@ -212,6 +248,7 @@ class Worker:
         prefetch: int = 200,
         batch_size: int = 100,
         max_message_bytes: int = 64 * 1024,
+        crash_at: str | None = None,
     ) -> None:
         self.spec = spec
         self.amqp_url = amqp_url
@@ -223,6 +260,17 @@ class Worker:
         self.batch_size = batch_size
         self.max_message_bytes = max_message_bytes
         self.log = log.bind(service=spec.name)
+        self.crash_at = crash_at
+
+    def failpoint(self, name: str) -> None:
+        """For the crash tests: die here, as `kill -9` would, when `BAMSOS_CRASH_AT` names this point.
+
+        Points: `before_db_commit`, `after_db_commit` (before the AMQP commit), `after_amqp_commit`
+        (before the outbox rows are marked sent). Off unless set.
+        """
+        if self.crash_at == name:
+            self.log.warning("crashing_on_purpose", point=name)
+            os._exit(137)
 
     # --- the outer loop: connect, serve, back off and reconnect ------------------------------
 
@@ -254,7 +302,7 @@ class Worker:
 
             channel.basic_consume(self.spec.queue, on_message_callback=on_message)
             self.log.info("consuming", queue=self.spec.queue)
-            next_chores = 0.0
+            next_tick = 0.0
             while not stop.is_set():
                 connection.process_data_events(time_limit=0.2)
                 # Gather what has already arrived into one batch, without waiting for more.
@@ -266,9 +314,9 @@ class Worker:
                 while pending:
                     batch, pending[:] = pending[: self.batch_size], pending[self.batch_size :]
                     self._handle_batch(channel, batch)
-                if time.monotonic() >= next_chores:
-                    self._chores(channel)
-                    next_chores = time.monotonic() + RELAY_EVERY_SECONDS
+                if self.spec.tick is not None and time.monotonic() >= next_tick:
+                    self._run_tick(channel, self.spec.tick)
+                    next_tick = time.monotonic() + TICK_EVERY_SECONDS
         finally:
             if connection.is_open:
                 with contextlib.suppress(AMQPError):
@@ -278,14 +326,20 @@ class Worker:
 
     def _handle_batch(self, channel: Any, deliveries: list[Delivery]) -> None:
         started = time.perf_counter()
-        batch = self._with_retries(lambda: self._process(deliveries))
-        for row in batch.outbox:
-            self._publish(channel, row)
-        for delivery, rejected in batch.dead:
-            self._dead_letter(channel, delivery, rejected)
-        channel.basic_ack(delivery_tag=deliveries[-1].tag, multiple=True)
-        channel.tx_commit()
-        self._mark_sent([row.id for row in batch.outbox])
+        with self.engine.connect() as db:
+            try:
+                batch = self._with_retries(lambda: self._process(db, deliveries))
+                self.failpoint("after_db_commit")
+                for row in batch.outbox:
+                    self._publish(channel, row)
+                for delivery, rejected in batch.dead:
+                    self._dead_letter(channel, delivery, rejected)
+                channel.basic_ack(delivery_tag=deliveries[-1].tag, multiple=True)
+                channel.tx_commit()
+                self.failpoint("after_amqp_commit")
+                self._mark_sent(db, [row.id for row in batch.outbox])
+            finally:
+                _release_sources(db)
         for action in batch.after_commit:
             action()
         elapsed = time.perf_counter() - started
@@ -308,11 +362,15 @@ class Worker:
                 time.sleep(0.2 * 2**n)
         raise TransientError("database unavailable; deliveries left unacked for redelivery")
 
-    def _process(self, deliveries: list[Delivery]) -> _Batch:
+    def _process(self, db: Connection, deliveries: list[Delivery]) -> _Batch:
         batch = _Batch()
-        with self.engine.begin() as db:
+        with db.begin():
             for delivery in deliveries:
                 self._process_one(db, delivery, batch)
+            # Hold the new outputs' sources until they are published and marked sent, so a
+            # duplicate of their input handled elsewhere meanwhile leaves them to us.
+            _hold_sources(db, batch.new_sources)
+            self.failpoint("before_db_commit")
         return batch
 
     def _process_one(self, db: Connection, delivery: Delivery, batch: _Batch) -> None:
@@ -325,15 +383,19 @@ class Worker:
         if not route.wants(message):
             batch.count("skipped")
             return
+        key = route.key(message, delivery.properties.message_id)
+        source = f"{self.spec.name}:{key}"
         ctx = Context(db=db, clock=self.clock, chart=self.chart, metrics=self.metrics)
         savepoint = db.begin_nested()
         try:
-            if not claim(db, self.spec.name, route.key(message, delivery.properties.message_id)):
+            if not claim(db, self.spec.name, key):
                 savepoint.commit()
+                # Handled before; if that run died before publishing, its outputs go out now.
+                batch.outbox += _take_unsent(db, source, batch)
                 batch.count("duplicate")
                 return
             outgoing = route.handle(message, ctx)
-            batch.outbox += self._to_outbox(db, outgoing)
+            rows = self._to_outbox(db, outgoing, source)
             savepoint.commit()
         except Rejected as rejected:
             savepoint.rollback()
@@ -355,12 +417,17 @@ class Worker:
             batch.dead.append((delivery, Rejected("handler_error", "the handler raised")))
             batch.count("dead_letter")
             return
+        if rows:
+            batch.outbox += rows
+            batch.new_sources.append(source)
         batch.after_commit += ctx.after_commit
         batch.count("ok")
 
     # --- outbox -----------------------------------------------------------------------------------
 
-    def _to_outbox(self, db: Connection, outgoing: list[Outgoing]) -> list[_OutboxRow]:
+    def _to_outbox(
+        self, db: Connection, outgoing: list[Outgoing], source: str | None = None
+    ) -> list[_OutboxRow]:
         if not outgoing:
             return []
         bodies = [to_json(o.message) for o in outgoing]
@@ -370,6 +437,7 @@ class Worker:
                 "routing_key": o.routing_key,
                 "message_id": o.message_id,
                 "body": body,
+                "source": source,
             }
             for o, body in zip(outgoing, bodies, strict=True)
         ]
@@ -379,59 +447,35 @@ class Worker:
             for i, o, body in zip(ids.scalars(), outgoing, bodies, strict=True)
         ]
 
-    def _mark_sent(self, ids: list[int]) -> None:
+    def _mark_sent(self, db: Connection, ids: list[int]) -> None:
         if not ids:
             return
         try:
-            with self.engine.begin() as db:
+            with db.begin():
                 db.execute(sa.update(outbox).where(outbox.c.id.in_(ids)).values(sent_at=sa.func.now()))
         except DBAPIError as e:
-            # Published already; the relay will publish again and downstream de-duplicates.
+            # Published already. Left unsent, the rows are harmless: their input was acked, so
+            # nothing takes them up again (a later duplicate of the input would, rarely, resend).
             self.log.warning("outbox_mark_failed", rows=len(ids), error=type(e).__name__)
 
-    def _chores(self, channel: Any) -> None:
-        """Between batches: publish outbox rows a crash left behind, then the service's tick."""
-        with self.engine.begin() as db:
-            stale = list(
-                db.execute(
-                    sa.select(outbox)
-                    .where(
-                        outbox.c.sent_at.is_(None),
-                        outbox.c.created_at < sa.func.now() - sa.text("interval '10 seconds'"),
-                    )
-                    .order_by(outbox.c.id)
-                    .limit(500)
-                    .with_for_update(skip_locked=True)
-                )
-            )
-            for row in stale:
-                self._publish(channel, row)
-            if stale:
-                channel.tx_commit()
-                db.execute(
-                    sa.update(outbox)
-                    .where(outbox.c.id.in_([r.id for r in stale]))
-                    .values(sent_at=sa.func.now())
-                )
-                self.log.info("outbox_relayed", rows=len(stale))
-        if self.spec.tick is not None:
-            self._run_tick(channel, self.spec.tick)
-
     def _run_tick(self, channel: Any, tick: Callable[[Context], list[Outgoing]]) -> None:
+        """Periodic work (the router's due-time scan). Its outputs are published and committed on
+        the broker inside the database transaction: if the database commit then fails, the next
+        tick finds the same work and sends it again (a repeated notice, never a lost one)."""
         with self.engine.begin() as db:
             ctx = Context(db=db, clock=self.clock, chart=self.chart, metrics=self.metrics)
-            rows = self._to_outbox(db, tick(ctx))
-        for row in rows:
-            self._publish(channel, row)
-        if rows:
-            channel.tx_commit()
-            self._mark_sent([row.id for row in rows])
+            outgoing = tick(ctx)
+            for o in outgoing:
+                properties = message_properties(o.message_id, f"bamsos.{self.spec.name}")
+                channel.basic_publish(o.exchange, o.routing_key, to_json(o.message), properties=properties)
+            if outgoing:
+                channel.tx_commit()
         for action in ctx.after_commit:
             action()
 
     # --- AMQP -------------------------------------------------------------------------------------
 
-    def _publish(self, channel: Any, row: _OutboxRow | sa.Row[Any]) -> None:
+    def _publish(self, channel: Any, row: _OutboxRow) -> None:
         properties = message_properties(row.message_id, f"bamsos.{self.spec.name}")
         channel.basic_publish(row.exchange, row.routing_key, row.body, properties=properties)
 

@@ -51,6 +51,14 @@ def drain(amqp_url: str, queue: str) -> list[Got]:
         connection.close()
 
 
+def consumer_count(amqp_url: str, queue: str) -> int:
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    try:
+        return int(connection.channel().queue_declare(queue, passive=True).method.consumer_count)
+    finally:
+        connection.close()
+
+
 def ready_count(amqp_url: str, queue: str) -> int:
     connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
     try:

@@ -12,7 +12,6 @@ from pathlib import Path
 import pika
 import pytest
 import sqlalchemy as sa
-
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import threading
-from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote, urlparse
 
 import pytest
@@ -17,7 +16,7 @@ from shared.contracts import Inquiry, schema_name
 from shared.metrics import build_metrics
 from shared.orgchart import OrgChart
 from shared.settings import Settings
-from shared.storage import inquiries, make_engine, outbox
+from shared.storage import inquiries, make_engine
 from shared.worker import Context, Outgoing, Route, ServiceSpec, Worker
 from tests.helpers import InProcess, drain, publish, ready_count, wait_for
 from tests.shared.test_contracts import INQUIRY
@@ -45,26 +44,6 @@ def test_a_worker_reconnects_by_itself_when_the_broker_drops_its_connection(sett
         )
         publish(settings.amqp_url, topology.INBOUND, "inquiry.instagram", inquiry(2))
         wait_for(lambda: registered(settings) == 2, what="the inquiry sent after the drop")
-
-
-def test_outbox_rows_a_crash_left_unsent_are_published_by_the_relay(settings: Settings) -> None:
-    engine = make_engine(settings.database_url)
-    with engine.begin() as db:
-        db.execute(
-            sa.insert(outbox).values(
-                exchange=topology.OUTBOUND,
-                routing_key="reply.whatsapp",
-                message_id="left-behind-1",
-                body=b'{"schema": "bamsos.reply/1"}',
-                created_at=datetime.now(UTC) - timedelta(minutes=1),
-            )
-        )
-    with InProcess("reporter", settings):
-        wait_for(lambda: ready_count(settings.amqp_url, topology.REPLIES_QUEUE) == 1, what="relayed")
-        with engine.connect() as db:
-            wait_for(lambda: db.scalar(sa.select(outbox.c.sent_at)) is not None, what="marked sent")
-    [got] = drain(settings.amqp_url, topology.REPLIES_QUEUE)
-    assert got.properties.message_id == "left-behind-1"
 
 
 def test_a_handler_that_raises_dead_letters_that_message_and_keeps_the_rest(
