@@ -114,5 +114,37 @@ def contract(check: bool) -> None:
     click.echo("contract documents are up to date" if check else f"written to {CONTRACT_DIR}")
 
 
+@main.group()
+def dlq() -> None:
+    """Dead letters: what could not be processed, and why."""
+
+
+@dlq.command("list")
+@click.option("--limit", default=50, show_default=True, help="How many to show.")
+def dlq_list(limit: int) -> None:
+    """Show dead letters (reason, when, which queue, a preview without personal data)."""
+    from shared.deadletters import browse
+
+    total, letters = browse(_settings().amqp_url, limit)
+    click.echo(f"{total} dead letters in bamsos.dead.letters")
+    for n, d in enumerate(letters, 1):
+        click.echo(f"{n:>4}. {d.dead_at or '?'}  {d.queue or '?'}  {d.reason}  id={d.message_id or '-'}")
+        if d.detail:
+            click.echo(f"      {d.detail}")
+        click.echo(f"      {d.preview}")
+
+
+@dlq.command("replay")
+@click.option("--reason", help="Only dead letters with this reason code.")
+@click.option("--queue", help="Only dead letters from this queue, e.g. bamsos.router.")
+@click.option("--limit", default=1000, show_default=True)
+def dlq_replay(reason: str | None, queue: str | None, limit: int) -> None:
+    """Send dead letters back through the queue they came from (idempotent)."""
+    from shared.deadletters import replay
+
+    done, left = replay(_settings().amqp_url, reason=reason, queue=queue, limit=limit)
+    click.echo(f"replayed {done}; {left} left in bamsos.dead.letters")
+
+
 if __name__ == "__main__":
     main()
