@@ -114,6 +114,38 @@ def contract(check: bool) -> None:
     click.echo("contract documents are up to date" if check else f"written to {CONTRACT_DIR}")
 
 
+@main.command()
+@click.option("--inquiries", "count", default=300, show_default=True)
+@click.option("--seconds", default=30.0, show_default=True, help="Spread the feed over this long.")
+@click.option("--kill-every", default=2.0, show_default=True, help="Seconds between kill -9s.")
+@click.option("--broker-restarts", default=1, show_default=True, help="Restarts of the local RabbitMQ.")
+@click.option("--database-restarts", default=1, show_default=True, help="Restarts of the local PostgreSQL.")
+@click.option("--seed", type=int, default=None)
+def chaos(
+    count: int,
+    seconds: float,
+    kill_every: float,
+    broker_restarts: int,
+    database_restarts: int,
+    seed: int | None,
+) -> None:
+    """Inject faults into a running pipeline and check nothing was lost or doubled (needs root)."""
+    from shared.chaos import run_chaos
+
+    report = run_chaos(
+        _settings(),
+        count=count,
+        seconds=seconds,
+        kill_every=kill_every,
+        broker_restarts=broker_restarts,
+        database_restarts=database_restarts,
+        seed=seed,
+    )
+    for line in report.lines():
+        click.echo(line)
+    sys.exit(0 if report.ok else 1)
+
+
 @main.group()
 def dlq() -> None:
     """Dead letters: what could not be processed, and why."""

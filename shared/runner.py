@@ -91,38 +91,72 @@ def main(name: str) -> None:
     worker.run(stop)
 
 
-def supervise(names: list[str], stop: threading.Event, env: dict[str, str] | None = None) -> None:
-    """Run each service in its own process; restart one that dies; stop all when `stop` is set."""
-    procs: dict[str, subprocess.Popen[bytes]] = {}
-    restarts: dict[str, float] = {}
+class Supervisor:
+    """Runs each service in its own process and restarts one that dies, as an orchestrator would.
 
-    def start(name: str) -> None:
-        procs[name] = subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=env)
-        log.info("service_started", service=name, pid=procs[name].pid)
+    `supervise` runs it until `stop` is set; the chaos run reaches in to kill processes.
+    """
 
-    for name in names:
-        start(name)
-    try:
-        while not stop.wait(0.5):
-            for name, proc in procs.items():
+    def __init__(self, names: list[str], env: dict[str, str] | None = None) -> None:
+        self.names = names
+        self.env = env
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._not_before: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def start(self, name: str) -> None:
+        proc = subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=self.env)
+        self.procs[name] = proc
+        log.info("service_started", service=name, pid=proc.pid)
+
+    def revive(self) -> None:
+        """Restart whatever died (not more than once every 2 s per service: no crash-loop spin)."""
+        with self._lock:
+            for name, proc in list(self.procs.items()):
                 code = proc.poll()
-                if code is None or time.monotonic() < restarts.get(name, 0.0):
+                if code is None or time.monotonic() < self._not_before.get(name, 0.0):
                     continue
                 log.warning("service_died", service=name, exit_code=code)
-                restarts[name] = time.monotonic() + 2.0  # don't spin on a crash loop
-                start(name)
-    finally:
-        for proc in procs.values():
+                self._not_before[name] = time.monotonic() + 2.0
+                self.start(name)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one service's process: no cleanup, no goodbye to the broker."""
+        with self._lock:
+            proc = self.procs[name]
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+    def stop_all(self, timeout: float = 15.0) -> None:
+        for proc in self.procs.values():
             if proc.poll() is None:
                 proc.terminate()
-        deadline = time.monotonic() + 15
-        for name, proc in procs.items():
+        deadline = time.monotonic() + timeout
+        for name, proc in self.procs.items():
             try:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 log.warning("service_killed", service=name)
                 proc.kill()
                 proc.wait()
+
+
+def supervise(
+    names: list[str],
+    stop: threading.Event,
+    env: dict[str, str] | None = None,
+    supervisor: Supervisor | None = None,
+) -> None:
+    """Run each service in its own process; restart one that dies; stop all when `stop` is set."""
+    supervisor = supervisor or Supervisor(names, env)
+    for name in names:
+        supervisor.start(name)
+    try:
+        while not stop.wait(0.5):
+            supervisor.revive()
+    finally:
+        supervisor.stop_all()
 
 
 def run_all(names: list[str]) -> None:

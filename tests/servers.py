@@ -11,13 +11,12 @@ import os
 import shutil
 import socket
 import subprocess
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from shared.storage import create_database, drop_database, migrate
+from shared.sandbox import temporary_database, temporary_vhost
 
 AMQP_HOST = os.environ.get("BAMSOS_TEST_AMQP_HOST", "127.0.0.1")
 PG_HOST = os.environ.get("BAMSOS_TEST_PG_HOST", "127.0.0.1")
@@ -75,27 +74,12 @@ def vhost(servers: Servers) -> Iterator[str]:
     """A fresh vhost for guest; deleted afterwards. Yields its AMQP URL."""
     if servers.rabbitmqctl is None:
         raise RuntimeError("rabbitmqctl is not on PATH: cannot make a test vhost")
-    name = f"bamsos-test-{uuid.uuid4().hex[:10]}"
-    ctl = servers.rabbitmqctl
-    subprocess.run([*ctl, "-q", "add_vhost", name], check=True, capture_output=True)
-    try:
-        subprocess.run(
-            [*ctl, "-q", "set_permissions", "-p", name, "guest", ".*", ".*", ".*"],
-            check=True,
-            capture_output=True,
-        )
-        yield servers.amqp_url(name)
-    finally:
-        subprocess.run([*ctl, "-q", "delete_vhost", name], capture_output=True)
+    with temporary_vhost(servers.amqp_url("/"), servers.rabbitmqctl) as url:
+        yield url
 
 
 @contextmanager
 def database(servers: Servers) -> Iterator[str]:
     """A fresh, migrated database; dropped afterwards. Yields its URL."""
-    url = servers.database_url(f"bamsos_test_{uuid.uuid4().hex[:10]}")
-    create_database(url)
-    try:
-        migrate(url)
+    with temporary_database(servers.database_url("postgres")) as url:
         yield url
-    finally:
-        drop_database(url)
