@@ -104,7 +104,20 @@ def restart_broker() -> None:
     """Stop the local RabbitMQ node and start it again (SERVICES.md's commands)."""
     subprocess.run(["rabbitmqctl", "-q", "stop"], check=False, capture_output=True, timeout=120)
     subprocess.run(["rabbitmq-server", "-detached"], check=True, capture_output=True, timeout=60)
-    subprocess.run(["rabbitmqctl", "-q", "await_startup", "--timeout", "120"], check=True, timeout=180)
+    wait_for_broker()
+
+
+def wait_for_broker(timeout: float = 180.0) -> None:
+    """Until the local node runs: `await_startup` fails at once while the node isn't up yet."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        awaited = subprocess.run(
+            ["rabbitmqctl", "-q", "await_startup", "--timeout", "60"], capture_output=True, timeout=90
+        )
+        if awaited.returncode == 0:
+            return
+        time.sleep(1)
+    raise RuntimeError("RabbitMQ did not come back within the time allowed")
 
 
 def restart_database() -> None:
