@@ -196,6 +196,19 @@ def claim(db: Connection, consumer: str, key: str) -> bool:
     return db.execute(stmt).rowcount == 1
 
 
+def claim_many(db: Connection, consumer: str, keys: list[str]) -> set[str]:
+    """`claim` for a whole batch in one round trip: the keys not handled before."""
+    if not keys:
+        return set()
+    stmt = (
+        sa.dialects.postgresql.insert(processed_messages)
+        .values([{"consumer": consumer, "message_key": k} for k in dict.fromkeys(keys)])
+        .on_conflict_do_nothing()
+        .returning(processed_messages.c.message_key)
+    )
+    return set(db.scalars(stmt))
+
+
 def _take_unsent(db: Connection, source: str, batch: _Batch) -> list[_OutboxRow]:
     """The unsent outputs of an input handled before, unless a live worker is still publishing
     them (it holds their source's advisory lock) or this batch already has them."""
@@ -363,6 +376,55 @@ class Worker:
         raise TransientError("database unavailable; deliveries left unacked for redelivery")
 
     def _process(self, db: Connection, deliveries: list[Delivery]) -> _Batch:
+        try:
+            return self._process_fast(db, deliveries)
+        except DBAPIError as e:
+            if _is_transient(e):
+                raise
+        except Exception:  # any other failure: the careful pass below isolates it
+            pass
+        return self._process_careful(db, deliveries)
+
+    def _process_fast(self, db: Connection, deliveries: list[Delivery]) -> _Batch:
+        """The common case, in few round trips: claim every key at once, handle each message,
+        write every output at once. Anything raised rolls it all back for the careful pass."""
+        batch = _Batch()
+        with db.begin():
+            decoded = []
+            for delivery in deliveries:
+                try:
+                    route, message = decode(delivery.body, self.spec.routes, self.max_message_bytes)
+                except Rejected as rejected:
+                    batch.dead.append((delivery, rejected))
+                    batch.count("dead_letter")
+                    continue
+                if not route.wants(message):
+                    batch.count("skipped")
+                    continue
+                decoded.append((route, message, route.key(message, delivery.properties.message_id)))
+            new = claim_many(db, self.spec.name, [key for _, _, key in decoded])
+            outputs: list[tuple[Outgoing, str | None]] = []
+            for route, message, key in decoded:
+                source = f"{self.spec.name}:{key}"
+                if key not in new:
+                    batch.outbox += _take_unsent(db, source, batch)
+                    batch.count("duplicate")
+                    continue
+                new.discard(key)  # the same key again in this batch is a duplicate
+                ctx = Context(db=db, clock=self.clock, chart=self.chart, metrics=self.metrics)
+                produced = route.handle(message, ctx)
+                if produced:
+                    outputs += [(o, source) for o in produced]
+                    batch.new_sources.append(source)
+                batch.after_commit += ctx.after_commit
+                batch.count("ok")
+            batch.outbox += self._to_outbox(db, outputs)
+            _hold_sources(db, batch.new_sources)
+            self.failpoint("before_db_commit")
+        return batch
+
+    def _process_careful(self, db: Connection, deliveries: list[Delivery]) -> _Batch:
+        """One savepoint per message, so a message that fails is dead-lettered alone."""
         batch = _Batch()
         with db.begin():
             for delivery in deliveries:
@@ -395,7 +457,7 @@ class Worker:
                 batch.count("duplicate")
                 return
             outgoing = route.handle(message, ctx)
-            rows = self._to_outbox(db, outgoing, source)
+            rows = self._to_outbox(db, [(o, source) for o in outgoing])
             savepoint.commit()
         except Rejected as rejected:
             savepoint.rollback()
@@ -425,12 +487,11 @@ class Worker:
 
     # --- outbox -----------------------------------------------------------------------------------
 
-    def _to_outbox(
-        self, db: Connection, outgoing: list[Outgoing], source: str | None = None
-    ) -> list[_OutboxRow]:
-        if not outgoing:
+    def _to_outbox(self, db: Connection, items: list[tuple[Outgoing, str | None]]) -> list[_OutboxRow]:
+        """Insert outputs (each with the source input that produced it) in one round trip."""
+        if not items:
             return []
-        bodies = [to_json(o.message) for o in outgoing]
+        bodies = [to_json(o.message) for o, _ in items]
         values = [
             {
                 "exchange": o.exchange,
@@ -439,12 +500,12 @@ class Worker:
                 "body": body,
                 "source": source,
             }
-            for o, body in zip(outgoing, bodies, strict=True)
+            for (o, source), body in zip(items, bodies, strict=True)
         ]
         ids = db.execute(sa.insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True), values)
         return [
             _OutboxRow(i, o.exchange, o.routing_key, o.message_id, body)
-            for i, o, body in zip(ids.scalars(), outgoing, bodies, strict=True)
+            for i, (o, _), body in zip(ids.scalars(), items, bodies, strict=True)
         ]
 
     def _mark_sent(self, db: Connection, ids: list[int]) -> None:
