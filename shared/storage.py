@@ -10,8 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy.engine import Engine, make_url
 
 metadata = sa.MetaData()
@@ -142,6 +140,9 @@ def drop_database(database_url: str) -> None:
 
 def migrate(database_url: str) -> None:
     """Bring the schema to the newest Alembic revision (idempotent)."""
+    from alembic import command  # only setup needs Alembic: services don't load it
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
