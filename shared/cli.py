@@ -146,6 +146,56 @@ def chaos(
     sys.exit(0 if report.ok else 1)
 
 
+@main.command()
+@click.option("--inquiries", "count", default=5000, show_default=True, help="The flood, for throughput.")
+@click.option("--latency-inquiries", default=2000, show_default=True, help="Sent at a fixed rate.")
+@click.option("--load", default=0.5, show_default=True, help="That rate, as a share of the throughput.")
+@click.option("--routers", default=1, show_default=True, help="Copies of the router.")
+@click.option("--scale-out", is_flag=True, help="Also run with 2 routers, to compare.")
+@click.option("--references/--no-references", default=True, show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=Path("bench-results.json"))
+def bench(
+    count: int,
+    latency_inquiries: int,
+    load: float,
+    routers: int,
+    scale_out: bool,
+    references: bool,
+    out: Path,
+) -> None:
+    """Measure the pipeline against a bare and a naive chain in the same run (needs root)."""
+    from shared.bench import run_bench, to_json_file
+
+    settings = _settings()
+    runs = [
+        run_bench(
+            settings,
+            count=count,
+            latency_count=latency_inquiries,
+            load_share=load,
+            routers=routers,
+            references=references,
+        )
+    ]
+    if scale_out:
+        runs.append(
+            run_bench(
+                settings,
+                count=count,
+                latency_count=latency_inquiries,
+                load_share=load,
+                routers=max(2, routers + 1),
+                references=False,
+            )
+        )
+    for result in runs:
+        for line in result.lines():
+            click.echo(line)
+        click.echo()
+    to_json_file(runs, str(out))
+    click.echo(f"results: {out}")
+
+
 @main.group()
 def dlq() -> None:
     """Dead letters: what could not be processed, and why."""

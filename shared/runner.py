@@ -7,6 +7,8 @@ would; SIGTERM or Ctrl-C stops them all cleanly (each finishes its batch, then c
 from __future__ import annotations
 
 import importlib
+import json
+import os
 import signal
 import subprocess
 import sys
@@ -105,9 +107,18 @@ class Supervisor:
         self._lock = threading.Lock()
 
     def start(self, name: str) -> None:
-        proc = subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=self.env)
+        """Start (or restart) a process; `name` is a service, or `service#n` for its n-th copy."""
+        service, _, copy = name.partition("#")
+        env = self.env
+        if copy:
+            # Extra copies on one host can't share the metrics port: they serve none.
+            ports = Settings().metrics_ports if env is None else _ports_from(env)
+            env = dict(
+                os.environ if env is None else env, BAMSOS_METRICS_PORTS=json.dumps(ports | {service: 0})
+            )
+        proc = subprocess.Popen([sys.executable, "-m", f"services.{service}"], env=env)
         self.procs[name] = proc
-        log.info("service_started", service=name, pid=proc.pid)
+        log.info("service_started", service=service, pid=proc.pid)
 
     def revive(self) -> None:
         """Restart whatever died (not more than once every 2 s per service: no crash-loop spin)."""
@@ -140,6 +151,12 @@ class Supervisor:
                 log.warning("service_killed", service=name)
                 proc.kill()
                 proc.wait()
+
+
+def _ports_from(env: dict[str, str]) -> dict[str, int]:
+    raw = env.get("BAMSOS_METRICS_PORTS")
+    ports: dict[str, int] = json.loads(raw) if raw else Settings().metrics_ports
+    return ports
 
 
 def supervise(

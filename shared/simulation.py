@@ -196,6 +196,7 @@ class Connector(_Actor):
         super().__init__(amqp_url)
         self.receipts = receipts
         self.replies: list[dict[str, Any]] = []
+        self.arrived: dict[str, float] = {}  # upstream id -> time.monotonic() of its reply
         self.redelivered = 0
         self._unsent: list[tuple[str, Receipt]] = []
 
@@ -209,6 +210,7 @@ class Connector(_Actor):
                 self.redelivered += 1  # our ack was lost with the connection: not a second reply
             else:
                 self.replies.append(reply)
+                self.arrived[reply["in_reply_to"]] = time.monotonic()
                 if self.receipts:
                     receipt = Receipt(reply_id=reply["reply_id"], delivered_at=_now())
                     self._unsent.append((f"receipt.{reply['channel']}", receipt))
