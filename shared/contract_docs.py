@@ -115,6 +115,14 @@ _CHANNELS: list[tuple[str, str, str, type[Message], str, str]] = [
         "Internal: the router hands a case to a bridge (editor, pickup).",
     ),
     (
+        "caseResult",
+        topology.EVENTS,
+        "case.result.{role}",
+        TaskResult,
+        "send",
+        "Internal: the router passes a result for a bridge's unit on to that bridge, unchanged.",
+    ),
+    (
         "caseResolved",
         topology.EVENTS,
         topology.CASE_RESOLVED,

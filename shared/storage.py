@@ -111,7 +111,9 @@ report_cases = sa.Table(
 
 
 def make_engine(database_url: str) -> Engine:
-    return sa.create_engine(database_url, pool_pre_ping=True, pool_size=2, max_overflow=2)
+    # No pre-ping: it costs a round trip per batch, and a dead connection already fails as a
+    # transient error that the worker retries (the pool drops it).
+    return sa.create_engine(database_url, pool_size=2, max_overflow=2)
 
 
 def create_database(database_url: str) -> bool:

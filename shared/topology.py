@@ -32,6 +32,11 @@ def handover_key(role: str) -> str:
     return f"case.handover.{role}"
 
 
+def result_key(role: str) -> str:
+    """Where the router passes on a result for a bridge's unit (only the router takes task.result)."""
+    return f"case.result.{role}"
+
+
 def service_queue(service: str) -> str:
     return f"bamsos.{service}"
 
@@ -57,14 +62,21 @@ def service_queues() -> list[Queue]:
         ),
         Queue(
             service_queue("editor_bridge"),
-            ((EVENTS, handover_key("editor")), (EVENTS, TASK_RESULT)),
+            ((EVENTS, handover_key("editor")), (EVENTS, result_key("editor"))),
         ),
         Queue(
             service_queue("pickup_bridge"),
-            ((EVENTS, handover_key("pickup")), (EVENTS, TASK_RESULT)),
+            ((EVENTS, handover_key("pickup")), (EVENTS, result_key("pickup"))),
         ),
         Queue(service_queue("reporter"), ((EVENTS, REGISTERED), (EVENTS, CASE_REPLIED))),
     ]
+
+
+# Bindings earlier versions made, removed by `setup` (unbinding a missing binding is harmless).
+OBSOLETE_BINDINGS: tuple[tuple[str, str, str], ...] = (
+    (service_queue("editor_bridge"), EVENTS, TASK_RESULT),
+    (service_queue("pickup_bridge"), EVENTS, TASK_RESULT),
+)
 
 
 def task_keys(chart: OrgChart) -> list[str]:
@@ -100,3 +112,5 @@ def declare(channel: Any, chart: OrgChart, queue_type: str = "classic") -> None:
         channel.queue_declare(queue.name, durable=True, arguments=queue_arguments(queue_type))
         for exchange, key in queue.bindings:
             channel.queue_bind(queue.name, exchange, routing_key=key)
+    for queue_name, exchange, key in OBSOLETE_BINDINGS:
+        channel.queue_unbind(queue_name, exchange, routing_key=key)

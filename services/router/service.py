@@ -2,8 +2,10 @@
 
 Registered inquiries go to their first unit (`sop.first_assignment`); an officer's result closes
 their handover and either hands the case on (`sop.next_assignment`) or answers the citizen. Cases for
-the data-editing unit and the pickup desk go through their bridges, which report back with
-`case.resolved`. A delivery receipt closes step 8.
+the data-editing unit and the pickup desk go through their bridges: the router hands them over
+(`case.handover.<role>`), passes their units' results on (`case.result.<role>`: only the router
+takes `task.result`), and replies when the bridge reports `case.resolved`. A delivery receipt closes
+step 8.
 """
 
 from __future__ import annotations
@@ -41,6 +43,11 @@ def route_registered(event: InquiryRegistered, ctx: Context) -> list[Outgoing]:
 
 
 def apply_result(result: TaskResult, ctx: Context) -> list[Outgoing]:
+    bridged = _bridged_role(result.task_id)
+    if bridged is not None:
+        # The unit's bridge tracks its own tasks: pass the result on, unread.
+        key = topology.result_key(bridged.value)
+        return [Outgoing(topology.EVENTS, key, result, f"result-{result.task_id}")]
     now = ctx.clock.now()
     if result.outcome is not Outcome.escalated and not (result.text and result.text.strip()):
         raise Rejected("missing_text", f"an '{result.outcome.value}' result must carry the answer")
@@ -152,8 +159,9 @@ def _hand_over(ctx: Context, inquiry_id: str, to: Assignment, *, from_role: Role
     return assign(ctx, inquiry_id, to, from_role=from_role, handed_at=now)
 
 
-def _is_routers(result: TaskResult) -> bool:
-    return not result.task_id.startswith(tuple(f"{role.value}-" for role in BRIDGED_ROLES))
+def _bridged_role(task_id: str) -> Role | None:
+    """The bridged unit a task belongs to: task ids begin with their role (controlcard.new_task_id)."""
+    return next((role for role in BRIDGED_ROLES if task_id.startswith(f"{role.value}-")), None)
 
 
 SPEC = ServiceSpec(
@@ -163,9 +171,7 @@ SPEC = ServiceSpec(
         schema_name(InquiryRegistered): Route(
             InquiryRegistered, route_registered, key=lambda m, _id: f"registered:{m.inquiry_id}"
         ),
-        schema_name(TaskResult): Route(
-            TaskResult, apply_result, key=lambda m, _id: f"result:{m.task_id}", wants=_is_routers
-        ),
+        schema_name(TaskResult): Route(TaskResult, apply_result, key=lambda m, _id: f"result:{m.task_id}"),
         schema_name(CaseResolved): Route(
             CaseResolved, reply_for_resolved, key=lambda m, _id: f"resolved:{m.task_id}"
         ),
