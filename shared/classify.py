@@ -208,3 +208,30 @@ def _squeeze(text: str) -> str:
     text = _STRETCHED.sub(r"\1", text)
     text = _FINAL_DOUBLE.sub(r"\1", text)
     return " ".join(text.split())
+
+
+@dataclass(frozen=True)
+class Classifier:
+    """The office's rules and triage threshold, as the router applies them to a new inquiry."""
+
+    rules: Rules
+    threshold: float = DEFAULT_THRESHOLD
+
+    def fill(
+        self, text: str, topic: Topic | None, service: Service | None
+    ) -> tuple[Topic | None, Service | None]:
+        """Fill in what upstream left out. Topic None means "admin triage": the guess is unsure.
+
+        What upstream set counts as certain; a confident service guess is kept even for triage.
+        """
+        guess = classify(text, self.rules)
+        merged = Classification(
+            topic=topic or guess.topic,
+            service=service or guess.service,
+            topic_confidence=1.0 if topic else guess.topic_confidence,
+            service_confidence=1.0 if service else guess.service_confidence,
+        )
+        sure_service = merged.service if merged.service_confidence >= self.threshold else None
+        if merged.needs_triage(self.threshold):
+            return None, sure_service
+        return merged.topic, sure_service or merged.service

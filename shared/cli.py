@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from shared import logs
+from shared.commands.classify_cli import classify
 from shared.errors import ConfigError
 from shared.settings import SERVICES, Settings
 
@@ -226,6 +227,9 @@ def dlq_replay(reason: str | None, queue: str | None, limit: int) -> None:
 
     done, left = replay(_settings().amqp_url, reason=reason, queue=queue, limit=limit)
     click.echo(f"replayed {done}; {left} left in bamsos.dead.letters")
+
+
+main.add_command(classify)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from types import FrameType
 import pika
 
 from shared import logs, topology
+from shared.classify import Classifier, load_rules
 from shared.clock import SopClock
 from shared.errors import ConfigError
 from shared.metrics import build_metrics
@@ -68,6 +69,7 @@ def build_worker(name: str, settings: Settings) -> Worker:
         batch_size=settings.batch_size,
         max_message_bytes=settings.max_message_bytes,
         crash_at=settings.crash_at,
+        classifier=Classifier(load_rules(settings.classify_rules), settings.triage_threshold),
     )
 
 

@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     time_scale: PositiveFloat = 1.0
     calendar: Literal["24x7"] = "24x7"
     org_chart: Path | None = None
+    # Classification of inquiries that arrive without topic or service (docs/classification.md).
+    classify_rules: Path | None = None
+    triage_threshold: float = Field(default=0.5, ge=0, le=1)
     queue_type: Literal["classic", "quorum"] = "classic"
     # The worker loop: how many deliveries the broker may hand over unacked, and how many are
     # committed in one database transaction and one broker transaction.

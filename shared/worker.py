@@ -45,6 +45,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from shared import logs, topology
+from shared.classify import Classifier
 from shared.clock import SopClock
 from shared.contracts import Message, to_json
 from shared.errors import Rejected, TransientError
@@ -77,6 +78,7 @@ class Context:
     clock: SopClock
     chart: OrgChart
     metrics: Metrics
+    classifier: Classifier | None = None  # None: the default rules (shared/classify_rules.yaml)
     after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     def on_commit(self, action: Callable[[], None]) -> None:
@@ -262,8 +264,10 @@ class Worker:
         batch_size: int = 100,
         max_message_bytes: int = 64 * 1024,
         crash_at: str | None = None,
+        classifier: Classifier | None = None,
     ) -> None:
         self.spec = spec
+        self.classifier = classifier
         self.amqp_url = amqp_url
         self.engine = engine
         self.clock = clock
@@ -274,6 +278,11 @@ class Worker:
         self.max_message_bytes = max_message_bytes
         self.log = log.bind(service=spec.name)
         self.crash_at = crash_at
+
+    def _context(self, db: Connection) -> Context:
+        return Context(
+            db=db, clock=self.clock, chart=self.chart, metrics=self.metrics, classifier=self.classifier
+        )
 
     def failpoint(self, name: str) -> None:
         """For the crash tests: die here, as `kill -9` would, when `BAMSOS_CRASH_AT` names this point.
@@ -411,7 +420,7 @@ class Worker:
                     batch.count("duplicate")
                     continue
                 new.discard(key)  # the same key again in this batch is a duplicate
-                ctx = Context(db=db, clock=self.clock, chart=self.chart, metrics=self.metrics)
+                ctx = self._context(db)
                 produced = route.handle(message, ctx)
                 if produced:
                     outputs += [(o, source) for o in produced]
@@ -447,7 +456,7 @@ class Worker:
             return
         key = route.key(message, delivery.properties.message_id)
         source = f"{self.spec.name}:{key}"
-        ctx = Context(db=db, clock=self.clock, chart=self.chart, metrics=self.metrics)
+        ctx = self._context(db)
         savepoint = db.begin_nested()
         try:
             if not claim(db, self.spec.name, key):
@@ -527,7 +536,7 @@ class Worker:
         the broker inside the database transaction: if the database commit then fails, the next
         tick finds the same work and sends it again (a repeated notice, never a lost one)."""
         with self.engine.begin() as db:
-            ctx = Context(db=db, clock=self.clock, chart=self.chart, metrics=self.metrics)
+            ctx = self._context(db)
             outgoing = tick(ctx)
             for o in outgoing:
                 properties = message_properties(o.message_id, f"bamsos.{self.spec.name}")

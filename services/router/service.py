@@ -10,12 +10,14 @@ step 8.
 
 from __future__ import annotations
 
+import functools
 import uuid
 
 import sqlalchemy as sa
 
 from services.router.escalation import escalate_overdue
 from shared import topology
+from shared.classify import Classifier, load_rules
 from shared.contracts import (
     CaseHandover,
     CaseReplied,
@@ -38,8 +40,25 @@ from shared.worker import Context, Outgoing, Route, ServiceSpec
 
 
 def route_registered(event: InquiryRegistered, ctx: Context) -> list[Outgoing]:
-    first = first_assignment(event.topic, event.service, ctx.chart)
+    topic, service = event.topic, event.service
+    if topic is None or service is None:
+        # The admin's first reading, automated: classify what upstream left out; when unsure,
+        # the case goes to the admin as a triage task (step 3).
+        text = ctx.db.scalar(sa.select(inquiries.c.text).where(inquiries.c.inquiry_id == event.inquiry_id))
+        classifier = ctx.classifier or _default_classifier()
+        topic, service = classifier.fill(text or "", topic, service)
+        ctx.db.execute(
+            sa.update(inquiries)
+            .where(inquiries.c.inquiry_id == event.inquiry_id)
+            .values(topic=topic.value if topic else None, service=service.value if service else None)
+        )
+    first = first_assignment(topic, service, ctx.chart)
     return [_hand_over(ctx, event.inquiry_id, first, from_role=Role.admin)]
+
+
+@functools.cache
+def _default_classifier() -> Classifier:
+    return Classifier(load_rules())
 
 
 def apply_result(result: TaskResult, ctx: Context) -> list[Outgoing]:
