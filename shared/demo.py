@@ -123,7 +123,12 @@ def _print_summary(engine: Engine, ids: list[str]) -> None:
             .group_by(h.step)
             .order_by(h.step)
         ).all()
-    click.echo(f"\nPermohonan: {total}   dijawab: {replied}")
+        notices = db.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(h.escalation_level), 0))
+            .join(inquiries, inquiries.c.inquiry_id == h.inquiry_id)
+            .where(mine)
+        )
+    click.echo(f"\nPermohonan: {total}   dijawab: {replied}   peringatan keterlambatan: {notices}")
     click.echo("Per jalur SOP: " + ", ".join(f"{p or 'belum selesai'}: {n}" for p, n in paths))
     click.echo(f"\n{'langkah':<44} {'baku':>6} {'kasus':>6} {'selesai':>8} {'median':>8} {'lewat':>6}")
     for step, n, finished, median, breached in steps:
