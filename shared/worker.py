@@ -399,18 +399,7 @@ class Worker:
         write every output at once. Anything raised rolls it all back for the careful pass."""
         batch = _Batch()
         with db.begin():
-            decoded = []
-            for delivery in deliveries:
-                try:
-                    route, message = decode(delivery.body, self.spec.routes, self.max_message_bytes)
-                except Rejected as rejected:
-                    batch.dead.append((delivery, rejected))
-                    batch.count("dead_letter")
-                    continue
-                if not route.wants(message):
-                    batch.count("skipped")
-                    continue
-                decoded.append((route, message, route.key(message, delivery.properties.message_id)))
+            decoded = [d for d in (self._accept(delivery, batch) for delivery in deliveries) if d]
             new = claim_many(db, self.spec.name, [key for _, _, key in decoded])
             outputs: list[tuple[Outgoing, str | None]] = []
             for route, message, key in decoded:
@@ -444,17 +433,25 @@ class Worker:
             self.failpoint("before_db_commit")
         return batch
 
-    def _process_one(self, db: Connection, delivery: Delivery, batch: _Batch) -> None:
+    def _accept(self, delivery: Delivery, batch: _Batch) -> tuple[Route[Any], Any, str] | None:
+        """Decode a delivery into (route, message, dedupe key); None when it is dead-lettered
+        (added to the batch as such) or belongs to another service."""
         try:
             route, message = decode(delivery.body, self.spec.routes, self.max_message_bytes)
         except Rejected as rejected:
             batch.dead.append((delivery, rejected))
             batch.count("dead_letter")
-            return
+            return None
         if not route.wants(message):
             batch.count("skipped")
+            return None
+        return route, message, route.key(message, delivery.properties.message_id)
+
+    def _process_one(self, db: Connection, delivery: Delivery, batch: _Batch) -> None:
+        accepted = self._accept(delivery, batch)
+        if accepted is None:
             return
-        key = route.key(message, delivery.properties.message_id)
+        route, message, key = accepted
         source = f"{self.spec.name}:{key}"
         ctx = self._context(db)
         savepoint = db.begin_nested()
