@@ -30,7 +30,7 @@ def run_demo(settings: Settings, *, count: int, timeout: float, out: Path) -> in
     chart = setup(settings)
     engine = make_engine(settings.database_url)
     stop = threading.Event()
-    env = dict(os.environ, BAMSOS_TIME_SCALE=str(settings.time_scale))
+    env = dict(os.environ, BAMSOS_TIME_SCALE=str(settings.time_scale), BAMSOS_CALENDAR=settings.calendar)
     env.setdefault("BAMSOS_LOG_LEVEL", "warning")  # keep the demo's own output readable
     services = threading.Thread(target=supervise, args=(list(SERVICES), stop, env), daemon=True)
     services.start()

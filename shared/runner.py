@@ -20,9 +20,9 @@ import pika
 
 from shared import logs, topology
 from shared.classify import Classifier, load_rules
-from shared.clock import SopClock
 from shared.errors import ConfigError
 from shared.metrics import build_metrics
+from shared.office_calendar import make_clock
 from shared.orgchart import OrgChart, load_chart
 from shared.settings import SERVICES, Settings
 from shared.storage import create_database, make_engine, migrate
@@ -62,7 +62,7 @@ def build_worker(name: str, settings: Settings) -> Worker:
         spec,
         amqp_url=settings.amqp_url,
         engine=engine,
-        clock=SopClock(settings.time_scale),
+        clock=make_clock(settings),
         chart=load_chart(settings.org_chart),
         metrics=metrics,
         prefetch=settings.prefetch,

@@ -5,6 +5,7 @@ Read once in the entry point and passed down; nothing below it reads the environ
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -23,7 +24,11 @@ class Settings(BaseSettings):
     database_url: str = "postgresql+psycopg2://postgres@127.0.0.1:5432/bamsos"
     # N makes the SOP clock run N times faster: a 5-minute standard passes in 300/N real seconds.
     time_scale: PositiveFloat = 1.0
-    calendar: Literal["24x7"] = "24x7"
+    # Which time counts toward a standard: office hours on working days, or every second.
+    calendar: Literal["office", "24x7"] = "office"
+    office_hours: str = "mon-thu 07:30-16:00; fri 07:30-16:30"
+    timezone: str = "Asia/Jakarta"
+    closed_dates: list[date] = Field(default_factory=list)  # an office's own closed days (cuti)
     org_chart: Path | None = None
     # Classification of inquiries that arrive without topic or service (docs/classification.md).
     classify_rules: Path | None = None

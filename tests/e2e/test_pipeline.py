@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from shared import topology
 from shared.contracts import Role, to_json
 from shared.feed import SAMPLES, make_inquiries
+from shared.laporan import office_day
 from shared.orgchart import OrgChart
 from shared.settings import SERVICES, Settings
 from shared.simulation import Connector, Staff, publish_inquiries
@@ -37,6 +38,7 @@ def bamsos_env(settings: Settings) -> dict[str, str]:
         os.environ,
         BAMSOS_AMQP_URL=settings.amqp_url,
         BAMSOS_DATABASE_URL=settings.database_url,
+        BAMSOS_CALENDAR="24x7",  # the test runs at any hour
         BAMSOS_METRICS_PORTS=json.dumps({name: 0 for name in SERVICES}),
         BAMSOS_LOG_LEVEL="warning",
     )
@@ -116,7 +118,7 @@ def test_every_sop_path_ends_in_exactly_one_reply_with_the_officers_text_and_a_f
     assert kabid and all(r.step in (4, 6) for r in kabid)
 
     # The laporan counts what the database holds.
-    today = datetime.now(UTC).date().isoformat()
+    today = office_day(datetime.now(UTC)).isoformat()  # the laporan's days are WIB days
     out = tmp_path / "laporan.csv"
     subprocess.run(
         [

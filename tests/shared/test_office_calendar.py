@@ -1,0 +1,88 @@
+"""The office calendar: standards count in office hours on working days, WIB, Indonesian holidays."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shared.clock import SopClock
+from shared.errors import ConfigError
+from shared.office_calendar import DEFAULT_HOURS, OfficeCalendar, make_clock, parse_hours
+from shared.settings import Settings
+
+WIB = ZoneInfo("Asia/Jakarta")
+OFFICE = OfficeCalendar(parse_hours(DEFAULT_HOURS))
+
+
+def wib(*args: int) -> datetime:
+    return datetime(*args, tzinfo=WIB).astimezone(UTC)
+
+
+def test_a_case_that_arrives_at_night_is_due_the_next_working_morning() -> None:
+    # Tuesday 24 November 2026, 22:00 WIB: five minutes of office time end Wednesday 07:35.
+    assert OFFICE.add(wib(2026, 11, 24, 22, 0), 300) == wib(2026, 11, 25, 7, 35)
+    assert OFFICE.next_opening(wib(2026, 11, 24, 22, 0)) == wib(2026, 11, 25, 7, 30)
+
+
+def test_friday_afternoon_runs_on_into_monday_morning() -> None:
+    # Friday closes at 16:30: two minutes on Friday, three on Monday.
+    assert OFFICE.add(wib(2026, 11, 27, 16, 28), 300) == wib(2026, 11, 30, 7, 33)
+
+
+def test_a_national_holiday_is_skipped() -> None:
+    # Monday 17 August 2026 is Independence Day: from Friday 16:29, the rest runs on Tuesday.
+    assert not OFFICE.is_working_day(date(2026, 8, 17))
+    assert OFFICE.add(wib(2026, 8, 14, 16, 29), 300) == wib(2026, 8, 18, 7, 34)
+
+
+def test_an_offices_own_closed_day_is_skipped() -> None:
+    cuti = OfficeCalendar(parse_hours(DEFAULT_HOURS), closed=frozenset({date(2026, 11, 25)}))
+    assert cuti.add(wib(2026, 11, 24, 15, 58), 300) == wib(2026, 11, 26, 7, 33)
+
+
+def test_open_time_over_a_weekend_counts_only_office_hours() -> None:
+    # Friday 16:00 to Monday 08:00: 30 minutes on Friday and 30 on Monday.
+    assert OFFICE.open_seconds(wib(2026, 11, 27, 16, 0), wib(2026, 11, 30, 8, 0)) == 3600
+    assert OFFICE.open_seconds(wib(2026, 11, 28, 9, 0), wib(2026, 11, 29, 9, 0)) == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=st.datetimes(
+        min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)
+    ),
+    seconds=st.floats(min_value=0, max_value=5 * 86400),
+)
+def test_adding_open_time_and_measuring_it_are_inverses(start: datetime, seconds: float) -> None:
+    end = OFFICE.add(start, seconds)
+    assert end >= start
+    assert OFFICE.open_seconds(start, end) == pytest.approx(seconds, abs=1e-3)
+
+
+def test_the_time_scale_still_divides_the_standard_on_the_office_calendar() -> None:
+    clock = SopClock(time_scale=60, calendar=OFFICE)
+    handed = wib(2026, 11, 24, 10, 0)
+    assert clock.due_at(handed, 300) == handed + timedelta(seconds=5)
+    assert clock.sop_seconds(handed, handed + timedelta(seconds=5)) == 300
+
+
+def test_night_time_does_not_count_toward_a_steps_duration() -> None:
+    clock = SopClock(calendar=OFFICE)
+    assert clock.sop_seconds(wib(2026, 11, 24, 15, 58), wib(2026, 11, 25, 7, 33)) == 300
+
+
+@pytest.mark.parametrize(
+    "hours", ["mon-thu 8-16", "someday 07:30-16:00", "fri 16:00-08:00", "mon 25:00-26:00", ""]
+)
+def test_office_hours_that_cannot_work_are_refused_clearly(hours: str) -> None:
+    with pytest.raises(ConfigError, match="office hours"):
+        parse_hours(hours)
+
+
+def test_the_office_calendar_is_the_default_and_24x7_can_be_chosen() -> None:
+    assert isinstance(make_clock(Settings()).calendar, OfficeCalendar)
+    assert not isinstance(make_clock(Settings(calendar="24x7")).calendar, OfficeCalendar)
