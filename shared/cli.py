@@ -10,6 +10,7 @@ import click
 
 from shared import logs
 from shared.commands.classify_cli import classify
+from shared.commands.staff_terminal import staff
 from shared.errors import ConfigError
 from shared.settings import SERVICES, Settings
 
@@ -237,6 +238,7 @@ def dlq_replay(reason: str | None, queue: str | None, limit: int) -> None:
 
 
 main.add_command(classify)
+main.add_command(staff)
 
 
 if __name__ == "__main__":

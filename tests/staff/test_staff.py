@@ -1,0 +1,161 @@
+"""The staff's terminal on the real broker and database: take, answer, refuse, card, arrival order."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from shared import topology
+from shared.contracts import Outcome
+from shared.errors import Rejected
+from shared.orgchart import OrgChart
+from shared.settings import Settings
+from shared.staff import control_card, send_result, take_next
+from shared.storage import handovers, make_engine
+from tests.helpers import InProcess, drain, publish, ready_count, wait_for
+from tests.shared.test_contracts import INQUIRY
+
+pytestmark = pytest.mark.integration
+
+
+def admin_tasks(settings: Settings, n: int) -> list[str]:
+    """n inquiries through intake and router: n admin tasks, in arrival order."""
+    with InProcess("intake", settings), InProcess("router", settings):
+        for i in range(n):
+            body = json.dumps({**INQUIRY, "id": f"ig-{i}", "topic": "informasi"}).encode()
+            publish(settings.amqp_url, topology.INBOUND, "inquiry.instagram", body)
+        wait_for(lambda: ready_count(settings.amqp_url, "bamsos.tasks.admin") == n, what=f"{n} tasks")
+    with make_engine(settings.database_url).connect() as db:
+        return list(
+            db.scalars(sa.select(handovers.c.task_id).where(handovers.c.step == 3).order_by(handovers.c.id))
+        )
+
+
+def test_taking_a_case_records_the_officers_receipt_and_removes_it_from_the_queue(
+    settings: Settings, chart: OrgChart
+) -> None:
+    [task_id] = admin_tasks(settings, 1)
+    engine = make_engine(settings.database_url)
+    task = take_next(engine, settings.amqp_url, "admin", "Rina", chart)
+    assert task is not None and task.task_id == task_id
+    assert ready_count(settings.amqp_url, "bamsos.tasks.admin") == 0
+    with engine.connect() as db:
+        row = db.execute(sa.select(handovers).where(handovers.c.task_id == task_id)).one()
+    assert row.officer == "Rina" and row.taken_at is not None and row.done_at is None
+    assert take_next(engine, settings.amqp_url, "admin", "Rina", chart) is None
+
+
+def test_an_answer_is_one_task_result_and_the_citizen_gets_it(settings: Settings, chart: OrgChart) -> None:
+    [task_id] = admin_tasks(settings, 1)
+    engine = make_engine(settings.database_url)
+    take_next(engine, settings.amqp_url, "admin", "Rina", chart)
+    with InProcess("router", settings):
+        send_result(
+            engine,
+            settings.amqp_url,
+            task_id,
+            officer="Rina",
+            outcome=Outcome.answered,
+            text="Syarat KIA: akta kelahiran dan KK.",
+            now=datetime.now(UTC),
+        )
+        wait_for(lambda: ready_count(settings.amqp_url, topology.REPLIES_QUEUE) == 1, what="the reply")
+    [reply] = drain(settings.amqp_url, topology.REPLIES_QUEUE)
+    assert reply.json()["text"] == "Syarat KIA: akta kelahiran dan KK."
+    with pytest.raises(Rejected, match="sudah selesai"):
+        send_result(
+            engine,
+            settings.amqp_url,
+            task_id,
+            officer="Rina",
+            outcome=Outcome.answered,
+            text="lagi",
+            now=datetime.now(UTC),
+        )
+    lines = control_card(engine, task_id)
+    assert any(line.startswith("3. Informasi pelayanan") and "Rina" in line for line in lines)
+    assert lines[-1] == "Semua langkah selesai dalam waktu baku." or lines[-1].startswith("Keterlambatan")
+
+
+def test_results_that_cannot_count_are_refused_before_anything_is_sent(
+    settings: Settings, chart: OrgChart
+) -> None:
+    [task_id] = admin_tasks(settings, 1)
+    engine = make_engine(settings.database_url)
+    with pytest.raises(Rejected, match="tidak ditemukan"):
+        send_result(
+            engine,
+            settings.amqp_url,
+            "admin-nope",
+            officer="R",
+            outcome=Outcome.answered,
+            text="x",
+            now=datetime.now(UTC),
+        )
+    with pytest.raises(Rejected, match="tidak boleh kosong"):
+        send_result(
+            engine,
+            settings.amqp_url,
+            task_id,
+            officer="R",
+            outcome=Outcome.answered,
+            text="  ",
+            now=datetime.now(UTC),
+        )
+    with pytest.raises(Rejected, match="tidak dikenal"):
+        take_next(engine, settings.amqp_url, "kasi.tidak_ada", "R", chart)
+    assert ready_count(settings.amqp_url, "bamsos.router") == 0
+
+
+def test_several_officers_on_one_queue_take_each_case_once_oldest_first(
+    settings: Settings, chart: OrgChart
+) -> None:
+    arrival = admin_tasks(settings, 24)
+    engine = make_engine(settings.database_url)
+    taken: dict[str, list[str]] = {}
+
+    def officer(name: str) -> None:
+        mine = taken.setdefault(name, [])
+        while (task := take_next(engine, settings.amqp_url, "admin", name, chart)) is not None:
+            mine.append(task.task_id)
+
+    threads = [threading.Thread(target=officer, args=(f"Petugas {n}",)) for n in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    everything = [t for mine in taken.values() for t in mine]
+    assert sorted(everything) == sorted(arrival), "every case taken exactly once"
+    for mine in taken.values():
+        positions = [arrival.index(t) for t in mine]
+        assert positions == sorted(positions), "each officer got older cases before newer ones"
+
+
+def test_the_control_card_names_the_step_where_the_delay_happened(settings: Settings) -> None:
+    fast = settings.model_copy(update={"time_scale": 600.0})
+    with InProcess("intake", fast), InProcess("router", fast):
+        just_sent = {**INQUIRY, "sent_at": datetime.now(UTC).isoformat()}
+        publish(fast.amqp_url, topology.INBOUND, "inquiry.instagram", json.dumps(just_sent).encode())
+        wait_for(
+            lambda: ready_count(fast.amqp_url, "bamsos.tasks.kasi.identitas_penduduk") == 1,
+            what="the first breach notice",
+        )
+    with make_engine(fast.database_url).connect() as db:
+        task_id = db.scalar(sa.select(handovers.c.task_id).where(handovers.c.step == 3))
+    env = dict(os.environ, BAMSOS_AMQP_URL=fast.amqp_url, BAMSOS_DATABASE_URL=fast.database_url)
+    out = subprocess.run(
+        [sys.executable, "-m", "shared.cli", "staff", "kartu", task_id],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "KARTU KENDALI" in out and "TERLAMBAT" in out
+    assert "Keterlambatan terjadi pada langkah 3 (Informasi pelayanan)" in out
