@@ -175,16 +175,17 @@ def control_card(engine: Engine, case_or_task_id: str) -> list[str]:
         raise Rejected("unknown_case", f"kasus atau tugas {case_or_task_id} tidak ditemukan")
     lines = [
         f"KARTU KENDALI  kasus {inquiry_id}",
-        f"{'langkah':<40} {'dari -> ke':<22} {'petugas':<18} {'diserahkan':<19} {'diterima':<19} "
+        f"{'langkah':<40} {'dari -> ke':<36} {'petugas':<18} {'diserahkan':<19} {'diterima':<19} "
         f"{'selesai':<19} {'waktu/baku':>12}",
     ]
     worst = None
     for r in rows:
-        unit = f" ({r.seksi or r.bidang})" if r.seksi or r.bidang else ""
+        code = r.bidang if r.to_role == "kabid" else r.seksi
+        unit = f" ({code})" if code else ""
         minutes = f"{r.duration_seconds / 60:.1f}" if r.duration_seconds is not None else "…"
         mark = "  TERLAMBAT" if r.breached else ""
         lines.append(
-            f"{r.step}. {STEP_NAMES[r.step]:<37} {r.from_role + ' -> ' + r.to_role + unit:<22} "
+            f"{r.step}. {STEP_NAMES[r.step]:<37} {r.from_role + ' -> ' + r.to_role + unit:<36} "
             f"{(r.officer or '-')[:18]:<18} {wib(r.handed_at):<19} {wib(r.taken_at):<19} "
             f"{wib(r.done_at):<19} {minutes + '/' + str(r.standard_seconds // 60) + ' mnt':>12}{mark}"
         )
