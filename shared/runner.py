@@ -26,7 +26,7 @@ from shared.office_calendar import make_clock
 from shared.orgchart import OrgChart, load_chart
 from shared.settings import SERVICES, Settings
 from shared.storage import create_database, make_engine, migrate
-from shared.worker import ServiceSpec, Worker
+from shared.worker import CollectorContext, ServiceSpec, Worker
 
 log = logs.get("bamsos.runner")
 
@@ -54,16 +54,18 @@ def setup(settings: Settings) -> OrgChart:
 def build_worker(name: str, settings: Settings) -> Worker:
     spec = load_spec(name)
     engine = make_engine(settings.database_url)
+    clock = make_clock(settings)
+    chart = load_chart(settings.org_chart)
     metrics = build_metrics()
     for collector in spec.collectors:
-        metrics.registry.register(collector(engine))
+        metrics.registry.register(collector(CollectorContext(engine, settings.amqp_url, clock, chart)))
     metrics.serve(settings.metrics_host, settings.metrics_ports.get(name, 0))
     return Worker(
         spec,
         amqp_url=settings.amqp_url,
         engine=engine,
-        clock=make_clock(settings),
-        chart=load_chart(settings.org_chart),
+        clock=clock,
+        chart=chart,
         metrics=metrics,
         prefetch=settings.prefetch,
         batch_size=settings.batch_size,

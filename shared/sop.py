@@ -26,6 +26,19 @@ STEP_NAMES: dict[int, str] = {
     8: "Jawaban kepada pemohon",
 }
 
+# Who holds each step on the control card (its `to_role`), per the SOP's table: step 1 is the
+# admin's receipt of the request, step 8 waits on the citizen's chat receiving the answer.
+STEP_ROLES: dict[int, tuple[Role, ...]] = {
+    1: (Role.admin,),
+    2: (Role.admin,),
+    3: (Role.admin, Role.kasi),
+    4: (Role.kabid,),
+    5: (Role.editor,),
+    6: (Role.kasi, Role.kabid),
+    7: (Role.pickup,),
+    8: (Role.pemohon,),
+}
+
 # Roles whose steps a bridge service carries instead of the router.
 BRIDGED_ROLES: frozenset[Role] = frozenset({Role.editor, Role.pickup})
 

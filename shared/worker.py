@@ -101,14 +101,25 @@ class Route(Generic[M]):
 
 
 @dataclass(frozen=True)
+class CollectorContext:
+    """What a scrape-time collector may read: the database, the broker, the office's setup."""
+
+    engine: Engine
+    amqp_url: str
+    clock: SopClock
+    chart: OrgChart
+
+
+@dataclass(frozen=True)
 class ServiceSpec:
     name: str
     routes: dict[str, Route[Any]]
     # Periodic work (e.g. scanning due times), run between batches in its own transaction.
     tick: Callable[[Context], list[Outgoing]] | None = None
     # Metrics read from the database at scrape time (one service owns each, so replicas of the
-    # other services don't double-count): factories given the engine, registered by the runner.
-    collectors: tuple[Callable[[Engine], Collector], ...] = ()
+    # other services don't double-count): factories given the worker's context, registered by the
+    # runner.
+    collectors: tuple[Callable[[CollectorContext], Collector], ...] = ()
 
     @property
     def queue(self) -> str:

@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from shared.contracts import CaseReplied, InquiryRegistered, schema_name
 from shared.laporan import office_day
+from shared.live_metrics import OpenStepsCollector, QueueCollector
 from shared.storage import report_cases
 from shared.worker import Context, Outgoing, Route, ServiceSpec
 
@@ -59,4 +60,10 @@ SPEC = ServiceSpec(
             CaseReplied, count_replied, key=lambda m, _id: f"replied:{m.inquiry_id}"
         ),
     },
+    # What is open on the control card and waiting in the queues, read at scrape time: one
+    # service owns these so replicas elsewhere don't double-count.
+    collectors=(
+        lambda c: OpenStepsCollector(c.engine, c.clock),
+        lambda c: QueueCollector(c.amqp_url, c.chart),
+    ),
 )
