@@ -3,9 +3,16 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test lint
+.PHONY: install tools demo test lint
 
 install: $(VENV)/.installed
+
+# Debian's Prometheus (promtool, and the real server tests/observability/ runs) and poppler's
+# pdftoppm (the laporan's page images); installed once, as root, from the machine's own registry.
+tools:
+	@command -v prometheus >/dev/null && command -v pdftoppm >/dev/null || \
+	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus poppler-utils \
+	  || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus poppler-utils))
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -21,6 +28,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/bamsos contract --check
+	$(BIN)/bamsos observability --check
 
-test: lint
+test: lint tools
 	$(BIN)/pytest

@@ -107,10 +107,25 @@ def laporan(first: str, last: str, fmt: str, out: Path) -> None:
 @click.option("--check", is_flag=True, help="Fail if the committed documents are out of date.")
 def contract(check: bool) -> None:
     """Write (or --check) the JSON Schema and AsyncAPI documents under docs/contract/."""
-    from shared.contract_docs import CONTRACT_DIR, render_all
+    from shared.contract_docs import render_all
 
+    _write_generated(render_all(), check, "contract")
+
+
+@main.command()
+@click.option("--check", is_flag=True, help="Fail if the committed files are out of date.")
+def observability(check: bool) -> None:
+    """Write (or --check) the Prometheus rules and the Grafana dashboard under deploy/."""
+    from shared.observability import render_all
+
+    _write_generated(render_all(), check, "observability")
+
+
+def _write_generated(files: dict[Path, str], check: bool, command: str) -> None:
+    """Write generated files, or with `check` fail naming those that differ from their source."""
+    root = Path(__file__).resolve().parent.parent
     stale = []
-    for path, text in render_all().items():
+    for path, text in files.items():
         if check:
             if not path.exists() or path.read_text(encoding="utf-8") != text:
                 stale.append(path)
@@ -118,9 +133,10 @@ def contract(check: bool) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
     if stale:
-        names = ", ".join(str(p.relative_to(CONTRACT_DIR.parent.parent)) for p in stale)
-        raise click.ClickException(f"out of date: {names}; run `bamsos contract`")
-    click.echo("contract documents are up to date" if check else f"written to {CONTRACT_DIR}")
+        names = ", ".join(str(p.relative_to(root)) for p in stale)
+        raise click.ClickException(f"out of date: {names}; run `bamsos {command}`")
+    written = ", ".join(str(p.relative_to(root)) for p in files)
+    click.echo(f"{command}: up to date" if check else f"{command}: wrote {written}")
 
 
 @main.command()

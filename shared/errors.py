@@ -7,6 +7,29 @@ class BamsosError(Exception):
     """Base of every error BAMSOS raises on purpose."""
 
 
+# Why a message was dead-lettered: the `reason` label of `bamsos_dead_letters_total` and the
+# `x-bamsos-reason` header. Every service exports each at zero from its start, so an alert on the
+# first dead letter of a kind sees it increase.
+REJECT_REASONS: tuple[str, ...] = (
+    "not_json",
+    "not_object",
+    "too_large",
+    "unknown_schema",
+    "unknown_channel",
+    "bad_timestamp",
+    "invalid",
+    "unknown_task",
+    "unknown_case",
+    "unknown_reply",
+    "unknown_unit",
+    "task_done",
+    "missing_text",
+    "escalation_not_allowed",
+    "conflict",
+    "handler_error",
+)
+
+
 class Rejected(BamsosError):
     """A message that can never be processed: it goes to the dead-letter queue with `reason`.
 
@@ -15,6 +38,7 @@ class Rejected(BamsosError):
     """
 
     def __init__(self, reason: str, detail: str) -> None:
+        assert reason in REJECT_REASONS, reason
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from shared import logs, topology
 from shared.clock import SopClock
 from shared.orgchart import OrgChart
-from shared.sop import STEP_ROLES
+from shared.sop import STANDARD_MINUTES, STEP_ROLES
 from shared.storage import handovers
 
 _LABELS = ["step", "role"]
@@ -45,7 +45,8 @@ def open_step_rows(engine: Engine, now: datetime) -> list[sa.Row[int, str, int, 
 
 
 class OpenStepsCollector(Collector):
-    """`bamsos_open_steps`, `bamsos_open_steps_overdue`, `bamsos_oldest_open_step_age_seconds`."""
+    """`bamsos_open_steps`, `bamsos_open_steps_overdue`, `bamsos_oldest_open_step_age_seconds`, and
+    each step's standard as `bamsos_step_standard_seconds` (for dashboards to draw it)."""
 
     def __init__(self, engine: Engine, clock: SopClock) -> None:
         self.engine = engine
@@ -80,7 +81,12 @@ class OpenStepsCollector(Collector):
                 if (str(step), role.value) not in seen:
                     for family in (open_, overdue, oldest):
                         family.add_metric([str(step), role.value], 0)
-        yield from (open_, overdue, oldest)
+        standard = GaugeMetricFamily(
+            "bamsos_step_standard_seconds", "The SOP's standard time of each step.", labels=["step"]
+        )
+        for step, minutes in STANDARD_MINUTES.items():
+            standard.add_metric([str(step)], minutes * 60)
+        yield from (open_, overdue, oldest, standard)
 
 
 class QueueCollector(Collector):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 
+from shared.errors import REJECT_REASONS
 from shared.sop import STANDARD_MINUTES
 
 # Bucket bounds in SOP seconds: every SOP standard (2, 3, 5 minutes) is a bound, so the share
@@ -35,6 +36,11 @@ class Metrics:
     step_duration: Histogram
     breaches: Counter
     notices: Counter
+
+    def start_at_zero(self, service: str) -> None:
+        """Export every dead-letter reason at 0: the first one of a kind then shows as an increase."""
+        for reason in REJECT_REASONS:
+            self.dead_letters.labels(service, reason)
 
     def serve(self, host: str, port: int) -> None:
         """Expose /metrics over HTTP (a daemon thread); port 0 turns it off."""

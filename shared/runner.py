@@ -57,6 +57,7 @@ def build_worker(name: str, settings: Settings) -> Worker:
     clock = make_clock(settings)
     chart = load_chart(settings.org_chart)
     metrics = build_metrics()
+    metrics.start_at_zero(name)
     for collector in spec.collectors:
         metrics.registry.register(collector(CollectorContext(engine, settings.amqp_url, clock, chart)))
     metrics.serve(settings.metrics_host, settings.metrics_ports.get(name, 0))

@@ -1,0 +1,173 @@
+"""The dashboard and the rules against a real Prometheus scraping the five running services.
+
+The services run as separate processes with deploy/compose.yaml's commands; a feed of inquiries
+over every path goes through with simulated staff, some of them slow enough to breach (the SOP clock
+runs x60), plus two malformed messages. Then every panel query and rule expression is evaluated
+through Prometheus' HTTP API, and Prometheus' per-step counts are compared with the control card.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import os
+import signal
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from shared import topology
+from shared.feed import make_inquiries
+from shared.local_prometheus import api, by_label, free_port, local_prometheus, query
+from shared.observability import PANELS, rules_document
+from shared.orgchart import OrgChart
+from shared.settings import SERVICES, Settings
+from shared.simulation import Connector, Staff, publish_inquiries
+from shared.sop import STANDARD_MINUTES
+from shared.storage import handovers, inquiries, make_engine
+from tests.helpers import publish, wait_for
+from tests.observability.compose import compose_commands
+
+pytestmark = pytest.mark.e2e
+
+TIME_SCALE = 60.0  # a 5-minute standard passes in 5 s
+FEED = 30
+
+
+@pytest.fixture
+def ports() -> dict[str, int]:
+    return {name: free_port() for name in SERVICES}
+
+
+@pytest.fixture
+def services(settings: Settings, ports: dict[str, int]) -> Iterator[None]:
+    env = dict(
+        os.environ,
+        BAMSOS_AMQP_URL=settings.amqp_url,
+        BAMSOS_DATABASE_URL=settings.database_url,
+        BAMSOS_CALENDAR="24x7",
+        BAMSOS_TIME_SCALE=str(TIME_SCALE),
+        BAMSOS_METRICS_PORTS=json.dumps(ports),
+        BAMSOS_LOG_LEVEL="warning",
+    )
+    commands = compose_commands()
+    subprocess.run(commands["setup"], env=env, check=True)
+    processes = [subprocess.Popen(commands[name], env=env) for name in SERVICES]
+    yield
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+    for process in processes:
+        process.wait(30)
+
+
+def control_card(settings: Settings) -> dict[str, dict[str, int]]:
+    """Per step: finished steps, breached ones, and those within standard, from the database."""
+    h = handovers.c
+    with make_engine(settings.database_url).connect() as db:
+        rows = db.execute(
+            sa.select(
+                h.step,
+                sa.func.count(),
+                sa.func.count().filter(h.breached.is_(True)),
+                sa.func.count().filter(h.breached.is_(False)),
+            )
+            .where(h.done_at.is_not(None))
+            .group_by(h.step)
+        ).all()
+    return {
+        "finished": {str(step): n for step, n, _, _ in rows},
+        "breached": {str(step): n for step, _, n, _ in rows if n},
+        "within": {str(step): n for step, _, _, n in rows},
+    }
+
+
+def prometheus_view(url: str) -> dict[str, dict[str, int]]:
+    """The same figures as Prometheus holds them, summed over the services that observed them."""
+    within = {}
+    for step, minutes in STANDARD_MINUTES.items():
+        le = repr(float(minutes * 60))
+        expr = f'sum(bamsos_step_duration_seconds_bucket{{step="{step}", le="{le}"}})'
+        for value in by_label(url, expr, "step").values():
+            if value:
+                within[str(step)] = int(value)
+    return {
+        "finished": _ints(by_label(url, "sum by (step) (bamsos_step_duration_seconds_count)", "step")),
+        "breached": _ints(by_label(url, "sum by (step) (bamsos_step_breaches_total)", "step")),
+        "within": within,
+    }
+
+
+def _ints(values: dict[str, float]) -> dict[str, int]:
+    return {key: int(value) for key, value in values.items() if value}
+
+
+def replied(settings: Settings) -> int:
+    with make_engine(settings.database_url).connect() as db:
+        done = inquiries.c.delivered_at.is_not(None)
+        return int(db.scalar(sa.select(sa.func.count()).where(done)) or 0)
+
+
+def test_every_panel_and_rule_evaluates_on_a_real_prometheus_and_the_numbers_match_the_control_card(
+    settings: Settings, chart: OrgChart, ports: dict[str, int], services: None
+) -> None:
+    slow = itertools.count()
+    # Every third task takes 6.5 SOP minutes (late against 3 or 5); the rest one minute.
+    staff = Staff(
+        settings.amqp_url, chart, think=lambda _task: (390 if next(slow) % 3 == 0 else 60) / TIME_SCALE
+    ).start()
+    connector = Connector(settings.amqp_url).start()
+    with local_prometheus(ports) as url:
+        try:
+            # Prometheus must have seen the counters at zero, or the first dead letter is no increase.
+            up = 'up{job="bamsos"} == 1'
+            wait_for(lambda: len(query(url, up)) == len(SERVICES), what="every service scraped")
+            publish_inquiries(settings.amqp_url, make_inquiries(FEED, seed=7))
+            for body in (b"{not json", b'{"schema": "bamsos.inquiry/9"}'):
+                publish(settings.amqp_url, topology.INBOUND, "inquiry.web", body)
+            wait_for(lambda: replied(settings) == FEED, timeout=180, what="every inquiry answered")
+        finally:
+            connector.stop()
+            staff.stop()
+
+        # Truth: once Prometheus has scraped the final values, its counts are the control card's.
+        card = control_card(settings)
+        assert card["breached"], "the feed was meant to breach some steps"
+        seen: list[dict[str, dict[str, int]]] = []
+
+        def agrees() -> bool:
+            seen.append(prometheus_view(url))
+            return seen[-1] == card
+
+        with contextlib.suppress(AssertionError):  # the assert below shows the difference
+            wait_for(agrees, timeout=30, what="Prometheus equal to the card")
+        assert seen[-1] == card
+
+        # Every rule is loaded and healthy, every recording rule has series, every panel shows data.
+        wait_for(lambda: _rules_evaluated(url), timeout=30, what="every rule evaluated")
+        for group in rules_document()["groups"]:
+            for rule in group["rules"]:
+                series = query(url, rule["expr"])  # raises on a PromQL error
+                if "record" in rule:
+                    assert series, f"recording rule {rule['record']} has no series"
+        for panel in PANELS:
+            for target in panel.targets:
+                assert query(url, target.expr), f"panel {panel.title!r} shows no series: {target.expr}"
+
+        # The malformed messages are on the dashboard and raise the dead-letter alert.
+        alerts = {a["labels"]["alertname"] for a in api(url, "alerts")["alerts"]}
+        assert "BamsosDeadLetters" in alerts
+        assert by_label(url, "sum by (reason) (bamsos_dead_letters_total > 0)", "reason") == {
+            "not_json": 1,
+            "unknown_schema": 1,
+        }
+
+
+def _rules_evaluated(url: str) -> bool:
+    rules = [rule for group in api(url, "rules")["groups"] for rule in group["rules"]]
+    expected = sum(len(group["rules"]) for group in rules_document()["groups"])
+    return len(rules) == expected and all(
+        rule["health"] == "ok" and rule.get("lastEvaluation", "").startswith("2") for rule in rules
+    )
