@@ -1,0 +1,99 @@
+"""Personal data stays in the database: a feed full of recognisable names, accounts, NIKs and phone
+numbers goes through the whole pipeline, and none of them shows in any metric or any log line at the
+default level, nor in the dead-letter listing — though the database holds them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from shared import topology
+from shared.contracts import to_json
+from shared.feed import make_inquiries
+from shared.local_prometheus import free_port
+from shared.orgchart import OrgChart
+from shared.settings import SERVICES, Settings
+from shared.simulation import Connector, Staff, publish_inquiries
+from shared.storage import inquiries, make_engine
+from tests.helpers import publish, ready_count, wait_for
+
+pytestmark = pytest.mark.e2e
+
+NAMES = ["Bambang Sutrisno Wicaksono", "Ni Luh Ayu Pradnyani", "Yohanes Kurniawan Siregar"]
+ACCOUNTS = ["@bambang_wicaksono88", "@ayupradnyani.bali", "@yohanes_siregar"]
+NIKS = ["3271046504870002", "5171015708920003", "1271032011850001"]
+PHONES = ["081234567890", "+6285712345678", "0812-9876-5432"]
+
+
+def test_names_accounts_nik_and_phone_numbers_never_reach_metrics_or_logs(
+    settings: Settings, chart: OrgChart, tmp_path: Path
+) -> None:
+    feed = [
+        inquiry.model_copy(
+            update={
+                "name": NAMES[n % 3],
+                "account": ACCOUNTS[n % 3],
+                "text": f"{inquiry.text} NIK saya {NIKS[n % 3]}, hp {PHONES[n % 3]}, a.n. {NAMES[n % 3]}",
+            }
+        )
+        for n, inquiry in enumerate(make_inquiries(12, seed=5))
+    ]
+    # Bad input carrying personal data too: an unknown channel, a text too long.
+    bad = [
+        to_json(feed[0]).replace(b'"channel":"', b'"channel":"myspace', 1),
+        to_json(feed[1]).replace(feed[1].text.encode(), (feed[1].text * 200).encode()),
+    ]
+    ports = {name: free_port() for name in SERVICES}
+    env = dict(
+        os.environ,
+        BAMSOS_AMQP_URL=settings.amqp_url,
+        BAMSOS_DATABASE_URL=settings.database_url,
+        BAMSOS_CALENDAR="24x7",
+        BAMSOS_METRICS_PORTS=json.dumps(ports),
+    )
+    env.pop("BAMSOS_LOG_LEVEL", None)  # the default level, as in production
+    log = tmp_path / "services.log"
+    bamsos = [sys.executable, "-m", "shared.cli"]
+    subprocess.run([*bamsos, "setup"], env=env, check=True, capture_output=True)
+    with log.open("wb") as out:
+        pipeline = subprocess.Popen([*bamsos, "run", "all"], env=env, stdout=out, stderr=subprocess.STDOUT)
+    staff = Staff(settings.amqp_url, chart).start()
+    connector = Connector(settings.amqp_url).start()
+    try:
+        publish_inquiries(settings.amqp_url, feed)
+        for body in bad:
+            publish(settings.amqp_url, topology.INBOUND, "inquiry.web", body)
+        wait_for(lambda: len(connector.replies) >= len(feed), timeout=90, what="every inquiry answered")
+        wait_for(lambda: ready_count(settings.amqp_url, topology.DEAD_LETTER_QUEUE) == 2, what="2 dead")
+        metrics = "".join(_scrape(port) for port in ports.values())
+    finally:
+        staff.stop()
+        connector.stop()
+        pipeline.send_signal(signal.SIGTERM)
+        pipeline.wait(30)
+    dlq = subprocess.run([*bamsos, "dlq", "list"], env=env, check=True, capture_output=True, text=True).stdout
+
+    logs = log.read_text()
+    assert "service_started" in logs and logs.count("dead_lettered") == 2, "the log was captured"
+    assert "bamsos_inquiries_total" in metrics and "unknown_channel" in dlq
+    personal = [*NAMES, *ACCOUNTS, *NIKS, *PHONES, *(a.lstrip("@") for a in ACCOUNTS)]
+    for where, text in (("metrics", metrics), ("logs", logs), ("bamsos dlq list", dlq)):
+        leaked = [p for p in personal if p in text]
+        assert not leaked, f"personal data in {where}: {leaked}"
+    with make_engine(settings.database_url).connect() as db:
+        held = set(db.scalars(sa.select(inquiries.c.account)))
+    assert held == set(ACCOUNTS), "the database keeps what the reports need"
+
+
+def _scrape(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        text: str = response.read().decode()
+        return text
