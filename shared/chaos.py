@@ -32,7 +32,8 @@ from pika.exceptions import AMQPError
 
 from shared import logs, topology
 from shared.feed import make_inquiries
-from shared.laporan import daily_counts, office_day
+from shared.laporan import Period, office_day
+from shared.laporan.figures import case_totals, snapshot
 from shared.orgchart import load_chart
 from shared.runner import Supervisor, supervise
 from shared.sandbox import temporary_database, temporary_vhost
@@ -335,8 +336,9 @@ def _check(
     if incomplete:
         problems.append(f"{incomplete} control cards incomplete or inconsistent")
     days = [office_day(datetime.now(UTC)), *(office_day(i.sent_at) for i in feed)]
-    rows = daily_counts(engine, min(days), max(days))
-    received, replied = sum(r.received for r in rows), sum(r.replied for r in rows)
+    with snapshot(engine) as db:
+        totals = case_totals(db, Period(min(days), max(days)))
+    received, replied = totals.received, totals.answered
     if (received, replied) != (len(ids), len(ids)):
         problems.append(f"laporan counts {received}/{replied}, expected {len(ids)}/{len(ids)}")
     counts = _queue_counts(amqp_url, chart)

@@ -12,6 +12,7 @@ from shared import logs
 from shared.commands.classify_cli import classify
 from shared.commands.staff_terminal import staff
 from shared.errors import ConfigError
+from shared.laporan import FORMATS, Format, Period
 from shared.settings import SERVICES, Settings
 
 
@@ -75,7 +76,13 @@ def run(service: str) -> None:
     show_default=True,
     help="The demo runs at any hour: by default every second counts toward the standards.",
 )
-@click.option("--out", type=click.Path(path_type=Path), default=Path("laporan-demo.csv"))
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("laporan-demo"),
+    show_default=True,
+    help="The month's laporan is written to this name with .pdf, .xlsx and .csv.",
+)
 def demo(count: int, time_scale: float, timeout: float, calendar: str, out: Path) -> None:
     """The whole pipeline on the local servers with a demo feed and simulated staff."""
     from shared.demo import run_demo
@@ -84,23 +91,53 @@ def demo(count: int, time_scale: float, timeout: float, calendar: str, out: Path
     sys.exit(run_demo(settings, count=count, timeout=timeout, out=out))
 
 
+def _period(first: str | None, last: str | None, month: str | None) -> Period:
+    if month:
+        if first or last:
+            raise click.UsageError("give --bulan or --from/--to, not both")
+        try:
+            return Period.month(month)
+        except ValueError:
+            raise click.BadParameter(f"'{month}' is not a month as YYYY-MM", param_hint="--bulan") from None
+    if not first:
+        raise click.UsageError("give --from (and --to) or --bulan")
+    start = _day(first)
+    end = _day(last) if last else start
+    if end < start:
+        raise click.BadParameter("--to is before --from", param_hint="--to")
+    return Period(start, end)
+
+
 @main.command()
-@click.option("--from", "first", required=True, help="First day, YYYY-MM-DD (WIB).")
-@click.option("--to", "last", required=True, help="Last day, YYYY-MM-DD (WIB).")
-@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
+@click.option("--from", "first", help="First day, YYYY-MM-DD (WIB).")
+@click.option("--to", "last", help="Last day, YYYY-MM-DD (WIB); default: the first day.")
+@click.option("--bulan", "month", help="A whole month, YYYY-MM, instead of --from/--to.")
+@click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), help="Default: the extension of --out (.pdf, .xlsx, .csv)."
+)
 @click.option("--out", type=click.Path(path_type=Path), required=True)
-def laporan(first: str, last: str, fmt: str, out: Path) -> None:
-    """Write the report of the requests received over a period."""
-    from shared.laporan import daily_counts, write_csv
+@click.option("--mask", is_flag=True, help="Mask the citizens' personal data in the register.")
+def laporan(
+    first: str | None, last: str | None, month: str | None, fmt: Format | None, out: Path, mask: bool
+) -> None:
+    """Write the laporan (report of the requests received) of a period: PDF, XLSX or CSV."""
+    from shared.laporan import Office, count_text, write_laporan
     from shared.storage import make_engine
 
-    start, end = _day(first), _day(last)
-    if end < start:
-        raise click.BadParameter("--to is before --from")
+    period = _period(first, last, month)
+    fmt = fmt or _format_of(out)
     settings = _settings()
-    rows = daily_counts(make_engine(settings.database_url), start, end)
-    write_csv(rows, out)
-    click.echo(f"laporan {start}..{end}: {sum(r.received for r in rows)} permohonan -> {out}")
+    engine, office = make_engine(settings.database_url), Office.from_settings(settings)
+    received = write_laporan(engine, period, fmt, out, office=office, mask=mask)
+    found = f"{count_text(received)} permohonan" if received else "tidak ada permohonan"
+    click.echo(f"laporan {period.text()}: {found} -> {out}")
+
+
+def _format_of(out: Path) -> Format:
+    for fmt in FORMATS:
+        if out.suffix.lower() == f".{fmt}":
+            return fmt
+    raise click.BadParameter("give it, or an --out file ending in .pdf, .xlsx or .csv", param_hint="--format")
 
 
 @main.command()

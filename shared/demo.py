@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from shared.feed import make_inquiries
-from shared.laporan import daily_counts, office_day, write_csv
+from shared.laporan import FORMATS, Office, Period, office_day, write_laporan
 from shared.runner import setup, supervise
 from shared.settings import SERVICES, Settings
 from shared.simulation import Connector, Staff, publish_inquiries
@@ -54,14 +54,20 @@ def run_demo(settings: Settings, *, count: int, timeout: float, out: Path) -> in
         stop.set()
         services.join(30)
     _print_summary(engine, ids)
-    days = [office_day(f.sent_at) for f in feed]
-    rows = daily_counts(engine, min(days), max(days))
-    write_csv(rows, out)
-    click.echo(f"laporan: {out}")
+    _write_laporan(engine, settings, Period.month_of(office_day(feed[0].sent_at)), out)
     if answered < len(feed):
         click.echo(f"FAILED: {len(feed) - answered} inquiries left without a reply", err=True)
         return 1
     return 0
+
+
+def _write_laporan(engine: Engine, settings: Settings, period: Period, out: Path) -> None:
+    """The month's laporan in every format: `out` with .pdf, .xlsx and .csv."""
+    office = Office.from_settings(settings)
+    paths = [out.with_suffix(f".{fmt}") for fmt in FORMATS]
+    for fmt, path in zip(FORMATS, paths, strict=True):
+        write_laporan(engine, period, fmt, path, office=office)
+    click.echo(f"laporan {period.text()}: {', '.join(str(p) for p in paths)}")
 
 
 def _replied(engine: Engine, upstream_ids: Sequence[str], column: sa.Column[object]) -> int:

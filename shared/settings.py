@@ -51,5 +51,15 @@ class Settings(BaseSettings):
     )
     # Test-only failpoint: the worker exits at this point of its loop (see Worker.failpoint).
     crash_at: Literal["before_db_commit", "after_db_commit", "after_amqp_commit"] | None = None
+    # The laporan's letterhead (kop surat) and signature block; an empty name or NIP leaves a
+    # dotted line to fill in by hand.
+    report_government: str = "PEMERINTAH KOTA PEKANBARU"
+    report_office: str = "DINAS KEPENDUDUKAN DAN PENCATATAN SIPIL"
+    report_address: str = ""
+    report_sop_number: str = "060/Dukcapil-PDIP/702/2020"
+    report_city: str = "Pekanbaru"
+    report_head_title: str = "Kepala Dinas Kependudukan dan Pencatatan Sipil Kota Pekanbaru"
+    report_head_name: str = ""
+    report_head_nip: str = ""
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["console", "json"] = "console"

@@ -1,6 +1,7 @@
 """Reporter: keeps the reporting read-model (one row per case) from the pipeline's events.
 
-The laporan is compiled from it and from the control card (`shared/laporan.py`).
+The laporan is compiled from the registrations and the control card (`shared/laporan/`); the
+reporter exports its headline figures for today at scrape time.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from shared.contracts import CaseReplied, InquiryRegistered, schema_name
 from shared.laporan import office_day
+from shared.laporan.metrics import LaporanCollector
 from shared.live_metrics import OpenStepsCollector, QueueCollector
 from shared.storage import report_cases
 from shared.worker import Context, Outgoing, Route, ServiceSpec
@@ -65,5 +67,6 @@ SPEC = ServiceSpec(
     collectors=(
         lambda c: OpenStepsCollector(c.engine, c.clock),
         lambda c: QueueCollector(c.amqp_url, c.chart),
+        lambda c: LaporanCollector(c.engine, c.clock),
     ),
 )

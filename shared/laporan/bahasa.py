@@ -1,0 +1,102 @@
+"""How the laporan writes codes and numbers in Bahasa Indonesia: 1.234 cases, 93,5%, "KTP-el"."""
+
+from __future__ import annotations
+
+from shared.sop import STEP_NAMES
+
+UNCLASSIFIED = "Belum diklasifikasi"
+DASH = "\u2013"  # an en dash: "no value", as printed tables write it
+
+CHANNELS = {
+    "instagram": "Instagram",
+    "facebook": "Facebook",
+    "whatsapp": "WhatsApp",
+    "x": "X (Twitter)",
+    "tiktok": "TikTok",
+    "telegram": "Telegram",
+    "email": "Surel (e-mail)",
+    "web": "Situs web",
+}
+
+TOPICS = {
+    "informasi": "Informasi pelayanan",
+    "kebijakan": "Kebijakan",
+    "kesalahan_data": "Kesalahan data",
+    "belum_terbit": "Dokumen belum terbit",
+    "dokumen_terbit": "Dokumen sudah terbit",
+}
+
+SERVICES = {
+    "ktp_el": "KTP-el",
+    "kk": "Kartu Keluarga",
+    "kia": "Kartu Identitas Anak",
+    "akta_kelahiran": "Akta Kelahiran",
+    "akta_kematian": "Akta Kematian",
+    "akta_perkawinan": "Akta Perkawinan",
+    "akta_perceraian": "Akta Perceraian",
+    "pindah_datang": "Pindah Datang",
+    "lainnya": "Lainnya",
+}
+
+# The SOP's own names of its pelaksana, in the order of its table.
+ROLES = {
+    "admin": "Admin/Petugas BAMSOS",
+    "kasi": "Kepala Seksi",
+    "kabid": "Kepala Bidang",
+    "editor": "Operator Editor",
+    "pickup": "Petugas Pengambilan Dokumen",
+    "kadis": "Kepala Dinas",
+    "pemohon": "Pemohon (penerimaan jawaban)",
+}
+
+PATHS = {
+    "3": "Langkah 3",
+    "3-4": "Langkah 3 lalu 4",
+    "5": "Langkah 5",
+    "6": "Langkah 6",
+    "7": "Langkah 7",
+}
+
+
+# The columns that time steps against their standard, in the PDF and the XLSX alike.
+TIMING_HEADER = (
+    "Selesai",
+    "Dalam baku",
+    "% dalam baku",
+    "Median (menit)",
+    "P90 (menit)",
+    "Terlambat",
+    "Terbuka",
+)
+
+
+def label(names: dict[str, str], code: str | None) -> str:
+    """The Indonesian name of a code; an unknown code shows as itself, a missing one as unclassified."""
+    if code is None:
+        return UNCLASSIFIED
+    return names.get(code, code)
+
+
+def path_label(path: str | None) -> str:
+    return "Belum selesai" if path is None else PATHS.get(path, f"Langkah {path}")
+
+
+def step_label(step: int) -> str:
+    return f"{step}. {STEP_NAMES.get(step, '')}"
+
+
+def count_text(n: int) -> str:
+    """1234567 -> "1.234.567": Indonesian groups thousands with a dot."""
+    return f"{n:,}".replace(",", ".")
+
+
+def decimal_text(x: float | None, digits: int = 1) -> str:
+    """2.25 -> "2,3": a decimal comma; a missing value is a dash."""
+    if x is None:
+        return DASH
+    return f"{x:,.{digits}f}".replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+def percent_text(share: float | None) -> str:
+    """0.935 -> "93,5%"; no cases -> a dash (not 0%, which would read as a failure)."""
+    return DASH if share is None else f"{decimal_text(share * 100)}%"

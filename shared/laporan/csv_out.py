@@ -1,0 +1,76 @@
+"""The laporan as CSV: the register, one row per case, for anyone who works the data further.
+
+Codes, not labels, so filters and pivot tables stay stable; times in WIB; UTF-8 with a byte-order
+mark so that Excel reads the names right. Text cells never start a formula (`safe.neutralise`).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+
+from shared.laporan.period import WIB
+from shared.laporan.register import Case
+from shared.laporan.safe import neutralise
+
+HEADER = (
+    "id_kasus",
+    "diterima_wib",
+    "kanal",
+    "akun",
+    "nama",
+    "layanan",
+    "topik",
+    "jalur_sop",
+    "pertanyaan",
+    "status",
+    "dijawab_wib",
+    "jumlah_langkah_terlambat",
+    "langkah_keterlambatan",
+    "pelaksana_keterlambatan",
+    "unit_keterlambatan",
+    "petugas_keterlambatan",
+    "lewat_menit",
+)
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone(WIB).strftime("%Y-%m-%d %H:%M:%S") if moment is not None else ""
+
+
+def csv_row(case: Case) -> list[str | int]:
+    texts = (
+        case.inquiry_id,
+        _when(case.received_at),
+        case.channel,
+        case.account,
+        case.name or "",
+        case.service or "",
+        case.topic or "",
+        case.path or "",
+        case.text,
+        case.status,
+        _when(case.replied_at),
+    )
+    late = (case.late_role or "", case.late_unit or "", case.late_officer or "")
+    return [
+        *(neutralise(t) for t in texts),
+        case.breached_steps,
+        case.late_step or "",
+        *(neutralise(t) for t in late),
+        f"{case.over_minutes:.1f}" if case.over_minutes is not None else "",
+    ]
+
+
+def write_csv(cases: Iterable[Case], out: Path) -> int:
+    """Write the register; returns how many cases it holds."""
+    written = 0
+    with out.open("w", newline="", encoding="utf-8-sig") as f:
+        writer = csv.writer(f)
+        writer.writerow(HEADER)
+        for case in cases:
+            writer.writerow(csv_row(case))
+            written += 1
+    return written

@@ -1,0 +1,305 @@
+"""The laporan's figures, aggregated in PostgreSQL from the registrations and the control card.
+
+A case belongs to the period of the office day (WIB) on which it was received; its steps count with
+it. "Answered" and "still open" are as of the moment the laporan is compiled. Every query of one
+laporan runs in one snapshot (`snapshot`), so the tables of a document always agree with each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.engine import Connection, Engine
+
+from shared.laporan.period import WIB_NAME, Period
+from shared.storage import handovers, inquiries
+
+# The PDF lists this many of the breached cases, the worst first; the XLSX and CSV list them all.
+PDF_BREACHES = 100
+_ROLE_ORDER = ("admin", "kasi", "kabid", "editor", "pickup", "kadis", "pemohon")
+
+_i = inquiries.c
+_h = handovers.c
+_minutes = _h.duration_seconds / 60.0
+
+
+@dataclass(frozen=True)
+class Count:
+    """Cases received in the period with one value of a column (channel, topic, ...)."""
+
+    code: str | None
+    received: int
+    answered: int
+
+    @property
+    def open(self) -> int:
+        return self.received - self.answered
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Steps on the control card against their standard: how many, how fast."""
+
+    closed: int
+    within: int  # closed within the standard
+    open: int
+    median_minutes: float | None
+    p90_minutes: float | None
+
+    @property
+    def breached(self) -> int:
+        return self.closed - self.within
+
+    @property
+    def share_within(self) -> float | None:
+        return self.within / self.closed if self.closed else None
+
+
+@dataclass(frozen=True)
+class StepTiming:
+    step: int
+    standard_minutes: float
+    timing: Timing
+
+
+@dataclass(frozen=True)
+class HolderTiming:
+    """Timing per role, or per officer (`officer` set) within a role."""
+
+    role: str
+    officer: str | None
+    timing: Timing
+
+
+@dataclass(frozen=True)
+class Day:
+    day: date
+    received: int
+    answered: int
+    steps_closed: int
+    steps_within: int
+
+    @property
+    def share_within(self) -> float | None:
+        return self.steps_within / self.steps_closed if self.steps_closed else None
+
+
+@dataclass(frozen=True)
+class Breach:
+    """A case that ran over a standard, and where: its worst step, as the control card names it."""
+
+    inquiry_id: str
+    received_at: datetime
+    channel: str
+    service: str | None
+    topic: str | None
+    step: int
+    role: str
+    unit: str | None
+    officer: str | None
+    standard_minutes: float
+    over_minutes: float
+    breached_steps: int
+
+
+@dataclass(frozen=True)
+class Figures:
+    period: Period
+    compiled_at: datetime
+    totals: Count
+    by_channel: tuple[Count, ...]
+    by_topic: tuple[Count, ...]
+    by_path: tuple[Count, ...]
+    by_service: tuple[Count, ...]
+    steps: tuple[StepTiming, ...]
+    roles: tuple[HolderTiming, ...]
+    officers: tuple[HolderTiming, ...]
+    days: tuple[Day, ...]
+    breached_cases: int
+    worst: tuple[Breach, ...]  # the PDF_BREACHES worst, most over first
+
+    @property
+    def steps_closed(self) -> int:
+        return sum(s.timing.closed for s in self.steps)
+
+    @property
+    def steps_within(self) -> int:
+        return sum(s.timing.within for s in self.steps)
+
+
+@contextmanager
+def snapshot(engine: Engine) -> Iterator[Connection]:
+    """A read-only connection that sees one moment of the database for all its queries."""
+    with (
+        engine.connect().execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True) as db,
+        db.begin(),
+    ):
+        yield db
+
+
+def compile_figures(db: Connection, period: Period, compiled_at: datetime) -> Figures:
+    breached, worst = breach_summary(db, period, PDF_BREACHES)
+    return Figures(
+        period=period,
+        compiled_at=compiled_at,
+        totals=case_totals(db, period),
+        by_channel=counts_by(db, period, _i.channel),
+        by_topic=counts_by(db, period, _i.topic),
+        by_path=counts_by(db, period, _i.path),
+        by_service=counts_by(db, period, _i.service),
+        steps=step_timings(db, period),
+        roles=holder_timings(db, period, per_officer=False),
+        officers=holder_timings(db, period, per_officer=True),
+        days=daily(db, period),
+        breached_cases=breached,
+        worst=worst,
+    )
+
+
+def in_period(period: Period) -> sa.ColumnElement[bool]:
+    return sa.and_(_i.received_at >= period.start, _i.received_at < period.end)
+
+
+def _case_day() -> sa.ColumnElement[date]:
+    return sa.func.date(sa.func.timezone(WIB_NAME, _i.received_at))
+
+
+def case_totals(db: Connection, period: Period) -> Count:
+    row = db.execute(sa.select(sa.func.count(), sa.func.count(_i.replied_at)).where(in_period(period))).one()
+    return Count(None, row[0], row[1])
+
+
+def counts_by(db: Connection, period: Period, column: sa.Column[str]) -> tuple[Count, ...]:
+    """Received and answered per value of `column`, the largest first."""
+    received = sa.func.count()
+    stmt = (
+        sa.select(column, received, sa.func.count(_i.replied_at))
+        .where(in_period(period))
+        .group_by(column)
+        .order_by(received.desc(), column)
+    )
+    return tuple(Count(*row) for row in db.execute(stmt))
+
+
+def _timing_columns() -> tuple[Any, ...]:
+    return (
+        sa.func.count(_h.done_at),
+        sa.func.count().filter(_h.breached.is_(False)),
+        sa.func.count().filter(_h.done_at.is_(None)),
+        sa.func.percentile_cont(0.5).within_group(_minutes),
+        sa.func.percentile_cont(0.9).within_group(_minutes),
+    )
+
+
+def _steps_in_period(*columns: Any, period: Period) -> sa.Select[Any]:
+    return (
+        sa.select(*columns)
+        .select_from(handovers.join(inquiries, _i.inquiry_id == _h.inquiry_id))
+        .where(in_period(period))
+    )
+
+
+def step_timings(db: Connection, period: Period) -> tuple[StepTiming, ...]:
+    """Per SOP step (and standard, should an office have changed it within the period)."""
+    stmt = (
+        _steps_in_period(_h.step, _h.standard_seconds, *_timing_columns(), period=period)
+        .group_by(_h.step, _h.standard_seconds)
+        .order_by(_h.step, _h.standard_seconds)
+    )
+    return tuple(StepTiming(int(row[0]), int(row[1]) / 60, Timing(*row[2:])) for row in db.execute(stmt))
+
+
+def holder_timings(db: Connection, period: Period, *, per_officer: bool) -> tuple[HolderTiming, ...]:
+    """Per role that held steps; or per officer who signed for them (steps without one are left out)."""
+    keys = (_h.to_role, _h.officer) if per_officer else (_h.to_role,)
+    stmt = _steps_in_period(*keys, *_timing_columns(), period=period).group_by(*keys)
+    if per_officer:
+        stmt = stmt.where(_h.officer.is_not(None))
+    rows = [
+        HolderTiming(row[0], row[1] if per_officer else None, Timing(*row[len(keys) :]))
+        for row in db.execute(stmt)
+    ]
+    return tuple(sorted(rows, key=lambda r: (r.officer or "", _role_rank(r.role))))
+
+
+def _role_rank(role: str) -> int:
+    return _ROLE_ORDER.index(role) if role in _ROLE_ORDER else len(_ROLE_ORDER)
+
+
+def daily(db: Connection, period: Period) -> tuple[Day, ...]:
+    """Every day of the period, quiet days at zero: cases received and answered, steps within standard."""
+    day = _case_day()
+    cases = db.execute(
+        sa.select(day, sa.func.count(), sa.func.count(_i.replied_at)).where(in_period(period)).group_by(day)
+    ).all()
+    steps = db.execute(
+        _steps_in_period(
+            day, sa.func.count(_h.done_at), sa.func.count().filter(_h.breached.is_(False)), period=period
+        ).group_by(day)
+    ).all()
+    case_by_day = {row[0]: (row[1], row[2]) for row in cases}
+    step_by_day = {row[0]: (row[1], row[2]) for row in steps}
+    return tuple(Day(d, *case_by_day.get(d, (0, 0)), *step_by_day.get(d, (0, 0))) for d in period.days)
+
+
+def worst_steps(period: Period) -> sa.Subquery:
+    """Per breached case, the step most over its standard (the first such, on a tie)."""
+    over = (_h.duration_seconds - _h.standard_seconds).label("over_seconds")
+    return (
+        _steps_in_period(
+            _h.inquiry_id,
+            _h.step,
+            _h.to_role,
+            sa.case((_h.to_role == "kabid", _h.bidang), else_=_h.seksi).label("unit"),
+            _h.officer,
+            _h.standard_seconds,
+            over,
+            sa.func.count().over(partition_by=_h.inquiry_id).label("breached_steps"),
+            period=period,
+        )
+        .where(_h.breached.is_(True))
+        .ext(distinct_on(_h.inquiry_id))
+        .order_by(_h.inquiry_id, over.desc(), _h.id)
+        .subquery("worst")
+    )
+
+
+def _breach_select(period: Period) -> tuple[sa.Select[Any], sa.Subquery]:
+    w = worst_steps(period)
+    stmt: sa.Select[Any] = sa.select(
+        w.c.inquiry_id,
+        _i.received_at,
+        _i.channel,
+        _i.service,
+        _i.topic,
+        w.c.step,
+        w.c.to_role,
+        w.c.unit,
+        w.c.officer,
+        w.c.standard_seconds / 60.0,
+        w.c.over_seconds / 60.0,
+        w.c.breached_steps,
+    ).join_from(w, inquiries, _i.inquiry_id == w.c.inquiry_id)
+    return stmt, w
+
+
+def breach_summary(db: Connection, period: Period, limit: int) -> tuple[int, tuple[Breach, ...]]:
+    """How many cases breached, and the `limit` most over their standard."""
+    stmt, w = _breach_select(period)
+    count = db.scalar(sa.select(sa.func.count()).select_from(w)) or 0
+    worst = db.execute(stmt.order_by(w.c.over_seconds.desc(), w.c.inquiry_id).limit(limit))
+    return count, tuple(Breach(*row) for row in worst)
+
+
+def breaches(db: Connection, period: Period, batch: int = 2000) -> Iterator[Breach]:
+    """Every breached case in the order received, streamed from a server-side cursor."""
+    stmt, w = _breach_select(period)
+    result = db.execution_options(yield_per=batch).execute(stmt.order_by(_i.received_at, w.c.inquiry_id))
+    for row in result:
+        yield Breach(*row)

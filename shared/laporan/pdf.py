@@ -1,0 +1,245 @@
+"""The laporan as the PDF the head of office signs (reportlab), in Bahasa Indonesia:
+
+kop surat and title; A. summary; B. inquiries by channel, topic, SOP path and service; C. each SOP
+step against its standard; D. per role and per officer; E. the daily chart; the closing and the
+signature block; then the lampiran: the cases that ran over a standard and where the delay happened.
+
+No personal data of citizens: cases go by their id, which `bamsos staff kartu` opens.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import cm
+from reportlab.platypus import CondPageBreak, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer
+
+from shared.laporan.bahasa import (
+    CHANNELS,
+    SERVICES,
+    TIMING_HEADER,
+    TOPICS,
+    count_text,
+    decimal_text,
+    label,
+    path_label,
+    percent_text,
+    step_label,
+)
+from shared.laporan.chart import daily_chart
+from shared.laporan.figures import Count, Figures, HolderTiming, Timing
+from shared.laporan.office import Office
+from shared.laporan.pdf_parts import (
+    BODY,
+    CAPTION,
+    MARGIN_LEFT,
+    MARGIN_RIGHT,
+    WIDTH,
+    footer,
+    heading,
+    kop,
+    ruled_table,
+    side_by_side,
+    signature,
+    title_block,
+)
+from shared.laporan.period import WIB, date_text, office_day, time_text
+
+TITLE = "LAPORAN PELAYANAN INFORMASI MELALUI MEDIA SOSIAL"
+SUBTITLE = "Bantuan Informasi dan Penggunaan Media Layanan Melalui Media Sosial (BAMSOS)"
+NO_INQUIRIES = "Tidak ada permohonan yang diterima pada periode ini."
+CLOSING = "Demikian laporan ini dibuat dengan sebenarnya untuk dapat dipergunakan sebagaimana mestinya."
+
+_TIMING_WIDTHS = [1.5 * cm, 1.6 * cm, 1.6 * cm, 1.6 * cm, 1.5 * cm, 1.6 * cm, 1.5 * cm]
+
+
+def write_pdf(figures: Figures, office: Office, out: Path) -> None:
+    """Render twice: the first pass counts the pages, so each footer can say "Halaman 2 dari 3"."""
+    pages = _render(figures, office, io.BytesIO(), total=None)
+    with out.open("wb") as f:
+        _render(figures, office, f, total=pages)
+
+
+def _render(figures: Figures, office: Office, target: Any, total: int | None) -> int:
+    doc = SimpleDocTemplate(
+        target,
+        pagesize=A4,
+        leftMargin=MARGIN_LEFT,
+        rightMargin=MARGIN_RIGHT,
+        topMargin=1.5 * cm,
+        bottomMargin=2 * cm,
+        title=f"{TITLE} - {figures.period.text()}",
+        author=office.name.title(),
+        subject=f"SOP {office.sop_number}",
+    )
+    seen = [0]
+    draw = footer(f"Laporan BAMSOS {figures.period.text()}", total, seen)
+    doc.build(_story(figures, office), onFirstPage=draw, onLaterPages=draw)
+    return seen[0]
+
+
+def _story(f: Figures, office: Office) -> list[Any]:
+    compiled = f"{date_text(office_day(f.compiled_at))} pukul {time_text(f.compiled_at)} WIB"
+    facts = [("Nomor SOP", office.sop_number), ("Periode", f.period.text()), ("Keadaan data", compiled)]
+    story: list[Any] = [*kop(office), *title_block(TITLE, SUBTITLE, facts)]
+    if f.totals.received == 0:
+        story += [heading("A. RINGKASAN"), Paragraph(NO_INQUIRIES, BODY)]
+    else:
+        story += [*_summary(f), *_volumes(f), *_compliance(f), *_holders(f, office), *_chart(f)]
+    story.append(KeepTogether([Spacer(1, 10), Paragraph(CLOSING, BODY), signature(office, f.compiled_at)]))
+    if f.breached_cases:
+        story += _lampiran(f, office)
+    return story
+
+
+def _summary(f: Figures) -> list[Any]:
+    t = f.totals
+    share = f.steps_within / f.steps_closed if f.steps_closed else None
+    text = (
+        f"Pada periode ini diterima <b>{count_text(t.received)}</b> permohonan informasi melalui media "
+        f"sosial; <b>{count_text(t.answered)}</b> telah dijawab dan <b>{count_text(t.open)}</b> masih "
+        f"terbuka. Dari {count_text(f.steps_closed)} langkah yang telah selesai, "
+        f"<b>{percent_text(share)}</b> selesai dalam waktu baku SOP; "
+        f"<b>{count_text(f.breached_cases)}</b> kasus melewati waktu baku pada salah satu langkahnya"
+        + (" (rincian pada Lampiran)." if f.breached_cases else ".")
+    )
+    rows = [
+        ["Permohonan diterima", count_text(t.received)],
+        ["Permohonan dijawab", count_text(t.answered)],
+        ["Permohonan masih terbuka", count_text(t.open)],
+        ["Langkah selesai", count_text(f.steps_closed)],
+        ["Langkah selesai dalam waktu baku", count_text(f.steps_within)],
+        ["Kasus melewati waktu baku", count_text(f.breached_cases)],
+    ]
+    table = ruled_table(["Uraian", "Jumlah"], rows, [9 * cm, 3 * cm], numbers_from=1)
+    return [heading("A. RINGKASAN"), Paragraph(text, BODY), Spacer(1, 6), table]
+
+
+def _count_table(
+    title: str, counts: tuple[Count, ...], name: Callable[[str | None], str], total: Count
+) -> Any:
+    rows = [
+        [name(c.code), count_text(c.received), count_text(c.answered), count_text(c.open)] for c in counts
+    ]
+    rows.append(["Jumlah", count_text(total.received), count_text(total.answered), count_text(total.open)])
+    widths = [WIDTH / 2 - 0.3 * cm - 4.8 * cm, 1.6 * cm, 1.6 * cm, 1.6 * cm]
+    return ruled_table([title, "Diterima", "Dijawab", "Terbuka"], rows, widths, numbers_from=1, total=True)
+
+
+def _volumes(f: Figures) -> list[Any]:
+    channel = _count_table("Kanal media sosial", f.by_channel, lambda c: label(CHANNELS, c), f.totals)
+    topic = _count_table("Topik permohonan", f.by_topic, lambda c: label(TOPICS, c), f.totals)
+    path = _count_table("Jalur SOP yang ditempuh", f.by_path, path_label, f.totals)
+    service = _count_table("Jenis layanan", f.by_service, lambda c: label(SERVICES, c), f.totals)
+    return [
+        heading("B. PERMOHONAN MENURUT KANAL, TOPIK, JALUR SOP DAN LAYANAN"),
+        side_by_side(channel, topic),
+        Spacer(1, 8),
+        side_by_side(path, service),
+    ]
+
+
+def _timing_cells(t: Timing) -> list[str]:
+    return [
+        count_text(t.closed),
+        count_text(t.within),
+        percent_text(t.share_within),
+        decimal_text(t.median_minutes),
+        decimal_text(t.p90_minutes),
+        count_text(t.breached),
+        count_text(t.open),
+    ]
+
+
+def _compliance(f: Figures) -> list[Any]:
+    rows = [
+        [step_label(s.step), decimal_text(s.standard_minutes, 0), *_timing_cells(s.timing)] for s in f.steps
+    ]
+    widths = [WIDTH - sum(_TIMING_WIDTHS) - 1.5 * cm, 1.5 * cm, *_TIMING_WIDTHS]
+    table = ruled_table(["Langkah SOP", "Baku (menit)", *TIMING_HEADER], rows, widths, numbers_from=1)
+    note = (
+        "Waktu tiap langkah dihitung dari serah terima sampai selesai menurut kartu kendali, dalam waktu "
+        "kerja kantor. Median: separuh langkah selesai dalam waktu ini atau kurang; P90: 90% langkah."
+    )
+    return [
+        CondPageBreak(6 * cm),
+        heading("C. KEPATUHAN TERHADAP WAKTU BAKU SOP PER LANGKAH"),
+        table,
+        Spacer(1, 3),
+        Paragraph(note, CAPTION),
+    ]
+
+
+def _holder_rows(rows: tuple[HolderTiming, ...], office: Office, with_officer: bool) -> list[list[str]]:
+    return [
+        ([r.officer or ""] if with_officer else []) + [office.holder(r.role, None), *_timing_cells(r.timing)]
+        for r in rows
+    ]
+
+
+def _holders(f: Figures, office: Office) -> list[Any]:
+    role_widths = [WIDTH - sum(_TIMING_WIDTHS), *_TIMING_WIDTHS]
+    roles = ruled_table(
+        ["Pelaksana", *TIMING_HEADER], _holder_rows(f.roles, office, False), role_widths, numbers_from=1
+    )
+    story: list[Any] = [CondPageBreak(5 * cm), heading("D. KEPATUHAN MENURUT PELAKSANA DAN PETUGAS"), roles]
+    story.append(Spacer(1, 8))
+    if f.officers:
+        widths = [3.2 * cm, WIDTH - sum(_TIMING_WIDTHS) - 3.2 * cm, *_TIMING_WIDTHS]
+        header = ["Petugas", "Pelaksana", *TIMING_HEADER]
+        story.append(ruled_table(header, _holder_rows(f.officers, office, True), widths, numbers_from=2))
+    else:
+        story.append(Paragraph("Tidak ada langkah yang diparaf petugas pada periode ini.", BODY))
+    return story
+
+
+def _chart(f: Figures) -> list[Any]:
+    return [
+        KeepTogether(
+            [
+                heading("E. GRAFIK HARIAN PERMOHONAN DAN KEPATUHAN"),
+                daily_chart(f.days, WIDTH),
+                Paragraph("Menurut tanggal diterimanya permohonan (WIB).", CAPTION),
+            ]
+        )
+    ]
+
+
+def _lampiran(f: Figures, office: Office) -> list[Any]:
+    intro = (
+        f"Sebanyak {count_text(f.breached_cases)} kasus melewati waktu baku. Untuk tiap kasus disebut "
+        "langkah dengan kelebihan waktu terbesar menurut kartu kendali (letak keterlambatan), siapa yang "
+        "memegangnya, dan berapa menit melewati waktu baku; urut dari yang terbesar."
+    )
+    if f.breached_cases > len(f.worst):
+        intro += (
+            f" Ditampilkan {count_text(len(f.worst))} kasus teratas; daftar lengkap ada pada laporan "
+            "format XLSX (lembar Keterlambatan) atau CSV."
+        )
+    rows = [
+        [
+            str(n),
+            b.inquiry_id,
+            b.received_at.astimezone(WIB).strftime("%d/%m/%Y %H.%M"),
+            step_label(b.step),
+            office.holder(b.role, b.unit),
+            b.officer or "",
+            decimal_text(b.over_minutes),
+        ]
+        for n, b in enumerate(f.worst, 1)
+    ]
+    header = ["No", "ID kasus", "Diterima (WIB)", "Langkah", "Pelaksana", "Petugas", "Lewat (mnt)"]
+    widths = [0.8 * cm, 5.1 * cm, 1.9 * cm, 3.0 * cm, 3.1 * cm, 1.5 * cm, 1.1 * cm]
+    return [
+        PageBreak(),
+        heading("LAMPIRAN: KASUS YANG MELEWATI WAKTU BAKU SOP"),
+        Paragraph(f"Periode: {f.period.text()}", BODY),
+        Spacer(1, 4),
+        Paragraph(intro, BODY),
+        Spacer(1, 6),
+        ruled_table(header, rows, widths, numbers_from=6),
+    ]
