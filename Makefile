@@ -28,7 +28,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/bamsos contract --check
-	$(BIN)/bamsos observability --check
+	$(BIN)/bamsos deploy-files --check
 
 test: lint tools
 	$(BIN)/pytest

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import click
@@ -149,13 +149,37 @@ def contract(check: bool) -> None:
     _write_generated(render_all(), check, "contract")
 
 
-@main.command()
+@main.command("deploy-files")
 @click.option("--check", is_flag=True, help="Fail if the committed files are out of date.")
-def observability(check: bool) -> None:
-    """Write (or --check) the Prometheus rules and the Grafana dashboard under deploy/."""
-    from shared.observability import render_all
+def deploy_files(check: bool) -> None:
+    """Write (or --check) the generated files under deploy/: Prometheus rules, Grafana dashboard,
+    RabbitMQ users and permissions (for the organisation chart in use)."""
+    from shared import access, observability
+    from shared.orgchart import load_chart
 
-    _write_generated(render_all(), check, "observability")
+    chart = load_chart(_settings().org_chart)
+    files = observability.render_all() | {access.DEFINITIONS_FILE: access.render(chart)}
+    _write_generated(files, check, "deploy-files")
+
+
+@main.command()
+@click.option(
+    "--hari", "days", type=click.IntRange(min=1), help="Age in days; default BAMSOS_RETENTION_DAYS."
+)
+def retensi(days: int | None) -> None:
+    """Erase the personal data of cases answered more than N days ago (UU 27/2022); counts stay."""
+    from shared.retention import erase_personal_data
+    from shared.storage import make_engine
+
+    settings = _settings()
+    days = days or settings.retention_days
+    erased = erase_personal_data(
+        make_engine(settings.database_url), older_than_days=days, now=datetime.now(UTC)
+    )
+    click.echo(
+        f"retensi {days} hari: data pribadi {erased.cases} kasus dihapus, "
+        f"{erased.messages} pesan terkirim dibuang"
+    )
 
 
 def _write_generated(files: dict[Path, str], check: bool, command: str) -> None:

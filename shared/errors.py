@@ -23,6 +23,7 @@ REJECT_REASONS: tuple[str, ...] = (
     "unknown_reply",
     "unknown_unit",
     "task_done",
+    "wrong_sender",
     "missing_text",
     "escalation_not_allowed",
     "conflict",

@@ -73,6 +73,7 @@ def build_worker(name: str, settings: Settings) -> Worker:
         max_message_bytes=settings.max_message_bytes,
         crash_at=settings.crash_at,
         classifier=Classifier(load_rules(settings.classify_rules), settings.triage_threshold),
+        unit_user_prefix=settings.broker_user_prefix if settings.unit_users else None,
     )
 
 

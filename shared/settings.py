@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     )
     # Test-only failpoint: the worker exits at this point of its loop (see Worker.failpoint).
     crash_at: Literal["before_db_commit", "after_db_commit", "after_amqp_commit"] | None = None
+    # Least privilege (shared/access.py): with unit users, a task result counts only when
+    # published by the broker user of the unit holding the task (`<prefix>staff.<unit>`).
+    unit_users: bool = False
+    broker_user_prefix: str = ""
+    # Personal data of cases answered longer ago than this is erased by `bamsos retensi`.
+    retention_days: PositiveInt = 365
     # The laporan's letterhead (kop surat) and signature block; an empty name or NIP leaves a
     # dotted line to fill in by hand.
     report_government: str = "PEMERINTAH KOTA PEKANBARU"

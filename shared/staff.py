@@ -144,17 +144,15 @@ def send_result(
     result = TaskResult(
         task_id=task_id, officer=officer, outcome=outcome, text=text, at=now, topic=topic, service=service
     )
-    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    params = pika.URLParameters(amqp_url)
+    properties = message_properties(uuid.uuid4().hex, "bamsos.staff")
+    # RabbitMQ refuses a user_id that is not the connection's user, so the router can trust it.
+    properties.user_id = params.credentials.username
+    connection = pika.BlockingConnection(params)
     try:
         channel = connection.channel()
         channel.confirm_delivery()
-        channel.basic_publish(
-            topology.EVENTS,
-            topology.TASK_RESULT,
-            to_json(result),
-            message_properties(uuid.uuid4().hex, "bamsos.staff"),
-            mandatory=True,
-        )
+        channel.basic_publish(topology.EVENTS, topology.TASK_RESULT, to_json(result), properties, mandatory=True)
     finally:
         connection.close()
     return result

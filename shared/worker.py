@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import pika
 import sqlalchemy as sa
@@ -79,6 +79,11 @@ class Context:
     chart: OrgChart
     metrics: Metrics
     classifier: Classifier | None = None  # None: the default rules (shared/classify_rules.yaml)
+    # Who published the message (its AMQP user_id, checked by RabbitMQ), and when a unit's results
+    # must come from that unit's own broker user, the prefix of those users' names (see
+    # shared/access.py); None: not enforced (a single-user stack).
+    sender: str | None = None
+    unit_user_prefix: str | None = None
     after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     def on_commit(self, action: Callable[[], None]) -> None:
@@ -124,6 +129,13 @@ class ServiceSpec:
     @property
     def queue(self) -> str:
         return topology.service_queue(self.name)
+
+
+class _Accepted(NamedTuple):
+    route: Route[Any]
+    message: Any
+    key: str  # the dedupe key
+    sender: str | None  # the AMQP user_id, which RabbitMQ checked against the connection's user
 
 
 @dataclass(frozen=True)
@@ -276,9 +288,11 @@ class Worker:
         max_message_bytes: int = 64 * 1024,
         crash_at: str | None = None,
         classifier: Classifier | None = None,
+        unit_user_prefix: str | None = None,
     ) -> None:
         self.spec = spec
         self.classifier = classifier
+        self.unit_user_prefix = unit_user_prefix
         self.amqp_url = amqp_url
         self.engine = engine
         self.clock = clock
@@ -290,9 +304,15 @@ class Worker:
         self.log = log.bind(service=spec.name)
         self.crash_at = crash_at
 
-    def _context(self, db: Connection) -> Context:
+    def _context(self, db: Connection, sender: str | None) -> Context:
         return Context(
-            db=db, clock=self.clock, chart=self.chart, metrics=self.metrics, classifier=self.classifier
+            db=db,
+            clock=self.clock,
+            chart=self.chart,
+            metrics=self.metrics,
+            classifier=self.classifier,
+            sender=sender,
+            unit_user_prefix=self.unit_user_prefix,
         )
 
     def failpoint(self, name: str) -> None:
@@ -411,16 +431,16 @@ class Worker:
         batch = _Batch()
         with db.begin():
             decoded = [d for d in (self._accept(delivery, batch) for delivery in deliveries) if d]
-            new = claim_many(db, self.spec.name, [key for _, _, key in decoded])
+            new = claim_many(db, self.spec.name, [accepted.key for accepted in decoded])
             outputs: list[tuple[Outgoing, str | None]] = []
-            for route, message, key in decoded:
+            for route, message, key, sender in decoded:
                 source = f"{self.spec.name}:{key}"
                 if key not in new:
                     batch.outbox += _take_unsent(db, source, batch)
                     batch.count("duplicate")
                     continue
                 new.discard(key)  # the same key again in this batch is a duplicate
-                ctx = self._context(db)
+                ctx = self._context(db, sender)
                 produced = route.handle(message, ctx)
                 if produced:
                     outputs += [(o, source) for o in produced]
@@ -444,9 +464,9 @@ class Worker:
             self.failpoint("before_db_commit")
         return batch
 
-    def _accept(self, delivery: Delivery, batch: _Batch) -> tuple[Route[Any], Any, str] | None:
-        """Decode a delivery into (route, message, dedupe key); None when it is dead-lettered
-        (added to the batch as such) or belongs to another service."""
+    def _accept(self, delivery: Delivery, batch: _Batch) -> _Accepted | None:
+        """Decode a delivery; None when it is dead-lettered (added to the batch as such) or
+        belongs to another service."""
         try:
             route, message = decode(delivery.body, self.spec.routes, self.max_message_bytes)
         except Rejected as rejected:
@@ -456,15 +476,16 @@ class Worker:
         if not route.wants(message):
             batch.count("skipped")
             return None
-        return route, message, route.key(message, delivery.properties.message_id)
+        key = route.key(message, delivery.properties.message_id)
+        return _Accepted(route, message, key, delivery.properties.user_id)
 
     def _process_one(self, db: Connection, delivery: Delivery, batch: _Batch) -> None:
         accepted = self._accept(delivery, batch)
         if accepted is None:
             return
-        route, message, key = accepted
+        route, message, key, sender = accepted
         source = f"{self.spec.name}:{key}"
-        ctx = self._context(db)
+        ctx = self._context(db, sender)
         savepoint = db.begin_nested()
         try:
             if not claim(db, self.spec.name, key):
@@ -544,7 +565,7 @@ class Worker:
         the broker inside the database transaction: if the database commit then fails, the next
         tick finds the same work and sends it again (a repeated notice, never a lost one)."""
         with self.engine.begin() as db:
-            ctx = self._context(db)
+            ctx = self._context(db, sender=None)
             outgoing = tick(ctx)
             for o in outgoing:
                 properties = message_properties(o.message_id, f"bamsos.{self.spec.name}")

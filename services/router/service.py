@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from services.router.escalation import escalate_overdue
 from shared import topology
+from shared.access import unit_user
 from shared.classify import Classifier, load_rules
 from shared.contracts import (
     CaseHandover,
@@ -65,6 +66,7 @@ def apply_result(result: TaskResult, ctx: Context) -> list[Outgoing]:
     bridged = _bridged_role(result.task_id)
     if bridged is not None:
         # The unit's bridge tracks its own tasks: pass the result on, unread.
+        _check_sender(ctx, bridged.value)
         key = topology.result_key(bridged.value)
         return [Outgoing(topology.EVENTS, key, result, f"result-{result.task_id}")]
     now = ctx.clock.now()
@@ -75,6 +77,7 @@ def apply_result(result: TaskResult, ctx: Context) -> list[Outgoing]:
     )
     if closed is None:
         raise Rejected("unknown_task", "no open task has this task_id")
+    _check_sender(ctx, closed.assignment.queue_key)  # raising undoes the close
     case = ctx.db.execute(
         sa.select(inquiries.c.topic, inquiries.c.service).where(inquiries.c.inquiry_id == closed.inquiry_id)
     ).one()
@@ -94,6 +97,15 @@ def apply_result(result: TaskResult, ctx: Context) -> list[Outgoing]:
         assert result.text is not None  # checked above for every non-escalated outcome
         return send_reply(ctx, closed.inquiry_id, result.text)
     return [_hand_over(ctx, closed.inquiry_id, following, from_role=closed.role)]
+
+
+def _check_sender(ctx: Context, queue_key: str) -> None:
+    """Where units have their own broker users, a result counts only from the unit holding the
+    task, so the officer's initials on the control card can be trusted."""
+    if ctx.unit_user_prefix is None:
+        return
+    if ctx.sender != ctx.unit_user_prefix + unit_user(queue_key):
+        raise Rejected("wrong_sender", f"a result for a task of unit {queue_key} must come from that unit")
 
 
 def reply_for_resolved(event: CaseResolved, ctx: Context) -> list[Outgoing]:
