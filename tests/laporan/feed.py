@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 from shared.laporan.period import WIB, Period, office_day
 from shared.sop import STANDARD_MINUTES
 from shared.staff import control_card
-from shared.storage import handovers, inquiries
+from shared.storage import handovers, inquiries, make_engine
 
 PERIOD = Period(date(2026, 11, 2), date(2026, 11, 3))
 COMPILED_AT = datetime(2026, 11, 4, 1, 0, tzinfo=UTC)
@@ -113,6 +113,14 @@ def add_case(
         )
     )
     db.execute(sa.insert(handovers), rows)
+
+
+def fed_database(database_url: str) -> Engine:
+    """An engine on the test's database, with the feed written into it."""
+    engine = make_engine(database_url)
+    with engine.begin() as db:
+        add_feed(db)
+    return engine
 
 
 def add_feed(db: Connection) -> None:

@@ -19,7 +19,6 @@ from shared.laporan.csv_out import HEADER
 from shared.laporan.safe import FORMULA_STARTS
 from shared.settings import Settings
 from shared.sop import STANDARD_MINUTES
-from shared.storage import make_engine
 from tests.laporan.feed import (
     COMPILED_AT,
     HOSTILE_ACCOUNT,
@@ -27,8 +26,8 @@ from tests.laporan.feed import (
     HOSTILE_TEXT,
     PERIOD,
     CardFigures,
-    add_feed,
     card_figures,
+    fed_database,
 )
 
 pytestmark = pytest.mark.integration
@@ -40,9 +39,7 @@ OFFICE = Office.from_settings(
 
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    with engine.begin() as db:
-        add_feed(db)
+    engine = fed_database(database_url)
     yield engine
     engine.dispose()
 

@@ -16,7 +16,7 @@ from shared.laporan.metrics import LaporanCollector
 from shared.settings import Settings
 from shared.sop import STANDARD_MINUTES
 from shared.storage import make_engine
-from tests.laporan.feed import add_feed, card_figures
+from tests.laporan.feed import card_figures, fed_database
 
 pytestmark = pytest.mark.integration
 
@@ -34,9 +34,7 @@ def scrape(registry: CollectorRegistry) -> dict[tuple[str, str], float]:
 def test_the_laporan_prometheus_and_the_control_card_agree_on_today(
     database_url: str, tmp_path: Path
 ) -> None:
-    engine = make_engine(database_url)
-    with engine.begin() as db:
-        add_feed(db)
+    engine = fed_database(database_url)
     registry = CollectorRegistry()
     registry.register(LaporanCollector(engine, SopClock(now=lambda: NOW)))
     metrics = scrape(registry)
