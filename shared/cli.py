@@ -83,12 +83,19 @@ def run(service: str) -> None:
     show_default=True,
     help="The month's laporan is written to this name with .pdf, .xlsx and .csv.",
 )
-def demo(count: int, time_scale: float, timeout: float, calendar: str, out: Path) -> None:
+@click.option(
+    "--dashboard-png",
+    type=click.Path(path_type=Path),
+    help="Also run a local Prometheus (Debian's) with deploy/'s rules and draw the dashboard here.",
+)
+def demo(
+    count: int, time_scale: float, timeout: float, calendar: str, out: Path, dashboard_png: Path | None
+) -> None:
     """The whole pipeline on the local servers with a demo feed and simulated staff."""
     from shared.demo import run_demo
 
     settings = _settings().model_copy(update={"time_scale": time_scale, "calendar": calendar})
-    sys.exit(run_demo(settings, count=count, timeout=timeout, out=out))
+    sys.exit(run_demo(settings, count=count, timeout=timeout, out=out, dashboard_png=dashboard_png))
 
 
 def _period(first: str | None, last: str | None, month: str | None) -> Period:

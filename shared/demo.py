@@ -6,19 +6,23 @@ exits non-zero if any inquiry was left without a reply.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import random
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import click
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from shared.dashboard_png import render as render_dashboard
 from shared.feed import make_inquiries
 from shared.laporan import FORMATS, Office, Period, office_day, write_laporan
+from shared.local_prometheus import by_label, free_port, local_prometheus, query
 from shared.runner import setup, supervise
 from shared.settings import SERVICES, Settings
 from shared.simulation import Connector, Staff, publish_inquiries
@@ -26,39 +30,62 @@ from shared.sop import STANDARD_MINUTES, STEP_NAMES
 from shared.storage import handovers, inquiries, make_engine
 
 
-def run_demo(settings: Settings, *, count: int, timeout: float, out: Path) -> int:
+def run_demo(
+    settings: Settings, *, count: int, timeout: float, out: Path, dashboard_png: Path | None = None
+) -> int:
     chart = setup(settings)
     engine = make_engine(settings.database_url)
     stop = threading.Event()
     env = dict(os.environ, BAMSOS_TIME_SCALE=str(settings.time_scale), BAMSOS_CALENDAR=settings.calendar)
     env.setdefault("BAMSOS_LOG_LEVEL", "warning")  # keep the demo's own output readable
-    services = threading.Thread(target=supervise, args=(list(SERVICES), stop, env), daemon=True)
-    services.start()
-    # Officers take between half a minute and seven minutes of SOP time, so some steps breach.
-    staff = Staff(
-        settings.amqp_url,
-        chart,
-        think=lambda _task: random.uniform(30, 420) / settings.time_scale,
-    ).start()
-    connector = Connector(settings.amqp_url).start()
-    feed = make_inquiries(count)
-    try:
-        click.echo(f"demo: {len(feed)} inquiries, SOP clock x{settings.time_scale:g}")
-        publish_inquiries(settings.amqp_url, feed)
-        ids = [f.id for f in feed]
-        answered = _wait_for_replies(engine, ids, timeout)
-        _wait_for_receipts(engine, ids, timeout=10)
-    finally:
-        connector.stop()
-        staff.stop()
-        stop.set()
-        services.join(30)
+    with contextlib.ExitStack() as stack:
+        prometheus = None
+        if dashboard_png is not None:
+            # A real Prometheus with deploy/'s rules scrapes the demo's services for the picture.
+            ports = {name: free_port() for name in SERVICES}
+            env["BAMSOS_METRICS_PORTS"] = json.dumps(ports)
+            prometheus = stack.enter_context(local_prometheus(ports))
+        services = threading.Thread(target=supervise, args=(list(SERVICES), stop, env), daemon=True)
+        services.start()
+        # Officers take between half a minute and seven minutes of SOP time, so some steps breach.
+        staff = Staff(
+            settings.amqp_url,
+            chart,
+            think=lambda _task: random.uniform(30, 420) / settings.time_scale,
+        ).start()
+        connector = Connector(settings.amqp_url).start()
+        started = time.time()
+        try:
+            if prometheus is not None:
+                _wait_until(lambda: len(query(prometheus, 'up{job="bamsos"} == 1')) == len(SERVICES), 30)
+            feed = make_inquiries(count)  # sent now: step 1 runs from the citizen's sending
+            click.echo(f"demo: {len(feed)} inquiries, SOP clock x{settings.time_scale:g}")
+            publish_inquiries(settings.amqp_url, feed)
+            ids = [f.id for f in feed]
+            answered = _wait_for_replies(engine, ids, timeout)
+            _wait_for_receipts(engine, ids, timeout=10)
+            if prometheus is not None and dashboard_png is not None:
+                replies = "sum(bamsos_replies_total)"
+                _wait_until(lambda: sum(by_label(prometheus, replies, "").values()) >= answered, 15)
+                render_dashboard(prometheus, started, time.time(), dashboard_png)
+                click.echo(f"dashboard: {dashboard_png}")
+        finally:
+            connector.stop()
+            staff.stop()
+            stop.set()
+            services.join(30)
     _print_summary(engine, ids)
     _write_laporan(engine, settings, Period.month_of(office_day(feed[0].sent_at)), out)
     if answered < len(feed):
         click.echo(f"FAILED: {len(feed) - answered} inquiries left without a reply", err=True)
         return 1
     return 0
+
+
+def _wait_until(condition: Callable[[], bool], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.5)
 
 
 def _write_laporan(engine: Engine, settings: Settings, period: Period, out: Path) -> None:

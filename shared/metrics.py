@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 
+from shared.contracts import Channel, Topic
 from shared.errors import REJECT_REASONS
-from shared.sop import STANDARD_MINUTES
+from shared.sop import STANDARD_MINUTES, STEP_ROLES
 
 # Bucket bounds in SOP seconds: every SOP standard (2, 3, 5 minutes) is a bound, so the share
 # within standard is bucket{le="<standard>"} / count; then multiples up to a working day.
@@ -38,9 +39,18 @@ class Metrics:
     notices: Counter
 
     def start_at_zero(self, service: str) -> None:
-        """Export every dead-letter reason at 0: the first one of a kind then shows as an increase."""
+        """Export the counters' known label sets at 0, so the first event of a kind shows as an
+        increase (Prometheus can't see the rise of a series whose first sample is already 1)."""
         for reason in REJECT_REASONS:
             self.dead_letters.labels(service, reason)
+        for channel in Channel:
+            self.replies.labels(channel.value)
+            for topic in [*Topic, "unknown"]:
+                self.inquiries.labels(channel.value, str(topic))
+        for step, roles in STEP_ROLES.items():
+            for role in roles:
+                self.breaches.labels(str(step), role.value)
+                self.step_duration.labels(str(step), role.value)
 
     def serve(self, host: str, port: int) -> None:
         """Expose /metrics over HTTP (a daemon thread); port 0 turns it off."""

@@ -152,7 +152,9 @@ def send_result(
     try:
         channel = connection.channel()
         channel.confirm_delivery()
-        channel.basic_publish(topology.EVENTS, topology.TASK_RESULT, to_json(result), properties, mandatory=True)
+        channel.basic_publish(
+            topology.EVENTS, topology.TASK_RESULT, to_json(result), properties, mandatory=True
+        )
     finally:
         connection.close()
     return result

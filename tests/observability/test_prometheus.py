@@ -80,8 +80,25 @@ def control_card(settings: Settings) -> dict[str, dict[str, int]]:
     return {
         "finished": {str(step): n for step, n, _, _ in rows},
         "breached": {str(step): n for step, _, n, _ in rows if n},
-        "within": {str(step): n for step, _, _, n in rows},
+        "within": {str(step): n for step, _, _, n in rows if n},
     }
+
+
+def card_compliance(settings: Settings) -> dict[tuple[str, str], float]:
+    """Per step and role that finished any: the share within standard, from the database."""
+    h = handovers.c
+    with make_engine(settings.database_url).connect() as db:
+        rows = db.execute(
+            sa.select(h.step, h.to_role, sa.func.count(), sa.func.count().filter(h.breached.is_(False)))
+            .where(h.done_at.is_not(None))
+            .group_by(h.step, h.to_role)
+        ).all()
+    return {(str(step), role): within / n for step, role, n, within in rows}
+
+
+def sli_compliance(url: str) -> dict[tuple[str, str], float]:
+    series = query(url, "bamsos:step_compliance:ratio_rate1d >= 0")  # not NaN: some finished
+    return {(s["metric"]["step"], s["metric"]["role"]): float(s["value"][1]) for s in series}
 
 
 def prometheus_view(url: str) -> dict[str, dict[str, int]]:
@@ -144,6 +161,11 @@ def test_every_panel_and_rule_evaluates_on_a_real_prometheus_and_the_numbers_mat
         with contextlib.suppress(AssertionError):  # the assert below shows the difference
             wait_for(agrees, timeout=30, what="Prometheus equal to the card")
         assert seen[-1] == card
+
+        # The SLI itself: each step's share within standard is the control card's, per step and role
+        # (once the recording rules have been evaluated on the last scrape).
+        expected = pytest.approx(card_compliance(settings))
+        wait_for(lambda: sli_compliance(url) == expected, timeout=30, what="the SLI equal to the card")
 
         # Every rule is loaded and healthy, every recording rule has series, every panel shows data.
         wait_for(lambda: _rules_evaluated(url), timeout=30, what="every rule evaluated")

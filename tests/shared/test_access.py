@@ -40,7 +40,9 @@ def as_user(servers: real.Servers, amqp_url: str, chart: OrgChart) -> Iterator[d
     try:
         yield {
             grant.user: urlunsplit(
-                parts._replace(netloc=f"{quote(prefix + grant.user)}:{PASSWORD}@{parts.hostname}:{parts.port}")
+                parts._replace(
+                    netloc=f"{quote(prefix + grant.user)}:{PASSWORD}@{parts.hostname}:{parts.port}"
+                )
             )
             for grant in access.grants(chart)
         } | {"prefix": prefix}
