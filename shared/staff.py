@@ -176,9 +176,10 @@ def control_card(engine: Engine, case_or_task_id: str) -> list[str]:
     lines = [
         f"KARTU KENDALI  kasus {inquiry_id}",
         f"{'langkah':<40} {'dari -> ke':<36} {'petugas':<18} {'diserahkan':<19} {'diterima':<19} "
-        f"{'selesai':<19} {'waktu/baku':>12}",
+        f"{'batas':<19} {'selesai':<19} {'waktu/baku':>12}",
     ]
     worst = None
+    notes = []
     for r in rows:
         code = r.bidang if r.to_role == "kabid" else r.seksi
         unit = f" ({code})" if code else ""
@@ -187,11 +188,19 @@ def control_card(engine: Engine, case_or_task_id: str) -> list[str]:
         lines.append(
             f"{r.step}. {STEP_NAMES[r.step]:<37} {r.from_role + ' -> ' + r.to_role + unit:<36} "
             f"{(r.officer or '-')[:18]:<18} {wib(r.handed_at):<19} {wib(r.taken_at):<19} "
-            f"{wib(r.done_at):<19} {minutes + '/' + str(r.standard_seconds // 60) + ' mnt':>12}{mark}"
+            f"{wib(r.due_at):<19} {wib(r.done_at):<19} "
+            f"{minutes + '/' + str(r.standard_seconds // 60) + ' mnt':>12}{mark}"
         )
+        if (r.due_at - r.handed_at).total_seconds() > r.standard_seconds:
+            # The office calendar paused the clock: handed over at night, on a weekend or holiday.
+            notes.append(
+                f"Langkah {r.step} diserahkan di luar jam kerja ({wib(r.handed_at)} WIB); waktu baku "
+                f"dihitung sejak jam kerja berikutnya, batas {wib(r.due_at)} WIB."
+            )
         over = (r.duration_seconds or 0) - r.standard_seconds
         if r.breached and (worst is None or over > worst[0]):
             worst = (over, r)
+    lines += notes
     if worst is None:
         lines.append(
             "Semua langkah selesai dalam waktu baku."

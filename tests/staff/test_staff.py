@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -15,10 +16,11 @@ import sqlalchemy as sa
 from shared import topology
 from shared.contracts import Outcome
 from shared.errors import Rejected
+from shared.office_calendar import make_clock
 from shared.orgchart import OrgChart
 from shared.settings import Settings
 from shared.staff import control_card, send_result, take_next
-from shared.storage import handovers, make_engine
+from shared.storage import handovers, inquiries, make_engine
 from tests.helpers import InProcess, drain, publish, ready_count, wait_for
 from tests.shared.test_contracts import INQUIRY
 
@@ -159,3 +161,44 @@ def test_the_control_card_names_the_step_where_the_delay_happened(settings: Sett
     ).stdout
     assert "KARTU KENDALI" in out and "TERLAMBAT" in out
     assert "Keterlambatan terjadi pada langkah 3 (Informasi pelayanan)" in out
+
+
+def test_a_case_that_arrives_at_night_is_due_the_next_working_morning_and_the_card_says_so(
+    settings: Settings,
+) -> None:
+    wib = ZoneInfo("Asia/Jakarta")
+    office = make_clock(settings.model_copy(update={"calendar": "office"}))
+    friday_night = datetime(2026, 11, 27, 22, 10, tzinfo=wib)
+    due = office.due_at(friday_night, 300)
+    assert due == datetime(2026, 11, 30, 7, 35, tzinfo=wib), "Monday 07:30 plus the 5-minute standard"
+    engine = make_engine(settings.database_url)
+    with engine.begin() as db:
+        db.execute(
+            sa.insert(inquiries).values(
+                inquiry_id="c-night",
+                channel="instagram",
+                upstream_id="ig-night",
+                account="@warga",
+                text="Min, KIA sudah jadi?",
+                sent_at=friday_night,
+                received_at=friday_night,
+            )
+        )
+        db.execute(
+            sa.insert(handovers).values(
+                inquiry_id="c-night",
+                step=3,
+                from_role="admin",
+                to_role="admin",
+                task_id="admin-night",
+                handed_at=friday_night,
+                due_at=due,
+                standard_seconds=300,
+            )
+        )
+    card = "\n".join(control_card(engine, "c-night"))
+    assert "30-11-2026 07:35:00" in card
+    assert (
+        "Langkah 3 diserahkan di luar jam kerja (27-11-2026 22:10:00 WIB); waktu baku dihitung sejak "
+        "jam kerja berikutnya, batas 30-11-2026 07:35:00 WIB." in card
+    )
