@@ -255,7 +255,7 @@ def card_figures(engine: Engine, period: Period = PERIOD) -> CardFigures:
         )
     delays = {}
     for case_id in sorted(ids):
-        found = _DELAY.search(control_card(engine, case_id)[-1])
+        found = _DELAY.search("\n".join(control_card(engine, case_id)))
         if found:
             delays[case_id] = (int(found[1]), found[2], float(found[3]))
     return CardFigures(len(cases), sum(1 for c in cases if c.replied_at), steps, delays)
