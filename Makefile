@@ -7,12 +7,12 @@ BIN := $(VENV)/bin
 
 install: $(VENV)/.installed
 
-# Debian's Prometheus (promtool, and the real server tests/observability/ runs) and poppler's
-# pdftoppm (the laporan's page images); installed once, as root, from the machine's own registry.
+# Debian's Prometheus (promtool, and the real server tests/observability/ runs), installed once,
+# as root, from the machine's own package registry.
 tools:
-	@command -v prometheus >/dev/null && command -v pdftoppm >/dev/null || \
-	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus poppler-utils \
-	  || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus poppler-utils))
+	@command -v prometheus >/dev/null || \
+	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus \
+	  || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus))
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
