@@ -309,10 +309,14 @@ def _measure(
     )
 
 
-def to_json_file(results: list[BenchResult], path: str) -> None:
-    payload = {
+def to_json_file(
+    results: list[BenchResult], path: str, laporan: list[dict[str, object]] | None = None
+) -> None:
+    payload: dict[str, object] = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "runs": [asdict(r) for r in results],
     }
+    if laporan:
+        payload["laporan"] = laporan  # per size and format: seconds, peak RSS, file size
     with open(path, "w", encoding="utf-8") as f:
         json.dump(payload, f, indent=2)

@@ -246,6 +246,12 @@ def chaos(
 @click.option("--routers", default=1, show_default=True, help="Copies of the router.")
 @click.option("--scale-out", is_flag=True, help="Also run with 2 routers, to compare.")
 @click.option("--references/--no-references", default=True, show_default=True)
+@click.option(
+    "--laporan-cases",
+    type=int,
+    multiple=True,
+    help="Also time the laporan (PDF, XLSX, CSV) over this many generated cases; repeatable.",
+)
 @click.option("--out", type=click.Path(path_type=Path), default=Path("bench-results.json"))
 def bench(
     count: int,
@@ -254,6 +260,7 @@ def bench(
     routers: int,
     scale_out: bool,
     references: bool,
+    laporan_cases: tuple[int, ...],
     out: Path,
 ) -> None:
     """Measure the pipeline against a bare and a naive chain in the same run (needs root)."""
@@ -285,7 +292,15 @@ def bench(
         for line in result.lines():
             click.echo(line)
         click.echo()
-    to_json_file(runs, str(out))
+    laporan = None
+    if laporan_cases:
+        import tempfile
+
+        from shared.laporan import bench as laporan_bench
+
+        with tempfile.TemporaryDirectory(prefix="bamsos-laporan-bench-") as tmp:
+            laporan = laporan_bench.run(list(laporan_cases), Path(tmp))
+    to_json_file(runs, str(out), laporan)
     click.echo(f"results: {out}")
 
 

@@ -34,6 +34,8 @@ def test_bench_measures_the_pipeline_and_both_references_and_writes_json(
             "60",
             "--latency-inquiries",
             "30",
+            "--laporan-cases",
+            "300",
             "--out",
             str(out),
         ],
@@ -44,9 +46,12 @@ def test_bench_measures_the_pipeline_and_both_references_and_writes_json(
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "ratio pipeline/bare" in result.stdout and "ratio pipeline/naive" in result.stdout
-    [run] = json.loads(out.read_text())["runs"]
+    results = json.loads(out.read_text())
+    [run] = results["runs"]
     assert run["inquiries"] == 60 and run["latency_inquiries"] == 30
     assert set(run["services"]) == {"intake", "router", "editor_bridge", "pickup_bridge", "reporter"}
     assert all(s["peak_rss_mb"] > 0 for s in run["services"].values())
     assert run["bare_chain_per_s"] > 0 and run["naive_chain_per_s"] > 0
     assert set(run["latency_ms"]) == {"p50", "p95", "p99"}
+    laporan = {(r["cases"], r["format"]) for r in results["laporan"]}
+    assert laporan == {(300, "pdf"), (300, "xlsx"), (300, "csv")}
