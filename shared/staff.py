@@ -179,7 +179,7 @@ def control_card(engine: Engine, case_or_task_id: str) -> list[str]:
         f"{'batas':<19} {'selesai':<19} {'waktu/baku':>12}",
     ]
     worst = None
-    notes = []
+    paused: list[str] = []
     for r in rows:
         code = r.bidang if r.to_role == "kabid" else r.seksi
         unit = f" ({code})" if code else ""
@@ -193,14 +193,15 @@ def control_card(engine: Engine, case_or_task_id: str) -> list[str]:
         )
         if (r.due_at - r.handed_at).total_seconds() > r.standard_seconds:
             # The office calendar paused the clock: handed over at night, on a weekend or holiday.
-            notes.append(
-                f"Langkah {r.step} diserahkan di luar jam kerja ({wib(r.handed_at)} WIB); waktu baku "
-                f"dihitung sejak jam kerja berikutnya, batas {wib(r.due_at)} WIB."
-            )
+            paused.append(str(r.step))
         over = (r.duration_seconds or 0) - r.standard_seconds
         if r.breached and (worst is None or over > worst[0]):
             worst = (over, r)
-    lines += notes
+    if paused:
+        lines.append(
+            f"Diserahkan di luar jam kerja: langkah {', '.join(paused)}; waktu baku dihitung sejak jam "
+            "kerja berikutnya (lihat kolom batas)."
+        )
     if worst is None:
         lines.append(
             "Semua langkah selesai dalam waktu baku."

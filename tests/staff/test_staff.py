@@ -199,6 +199,6 @@ def test_a_case_that_arrives_at_night_is_due_the_next_working_morning_and_the_ca
     card = "\n".join(control_card(engine, "c-night"))
     assert "30-11-2026 07:35:00" in card
     assert (
-        "Langkah 3 diserahkan di luar jam kerja (27-11-2026 22:10:00 WIB); waktu baku dihitung sejak "
-        "jam kerja berikutnya, batas 30-11-2026 07:35:00 WIB." in card
+        "Diserahkan di luar jam kerja: langkah 3; waktu baku dihitung sejak jam kerja berikutnya "
+        "(lihat kolom batas)." in card
     )
