@@ -8,6 +8,7 @@ import click
 
 from shared.contracts import Outcome, Service, Task, Topic
 from shared.errors import Rejected
+from shared.office_calendar import make_clock
 from shared.orgchart import OrgChart, load_chart
 from shared.settings import Settings
 from shared.staff import case_text, control_card, queue_view, send_result, take_next, wib
@@ -44,7 +45,8 @@ def antrean(unit: str) -> None:
         raise _fail(e) from None
     click.echo(f"Antrean {unit}: {view.waiting} kasus menunggu")
     if view.oldest_handed_at and view.oldest_standard_seconds:
-        waited = (datetime.now(UTC) - view.oldest_handed_at).total_seconds() * settings.time_scale / 60
+        # In office time, as the standard counts it: a case waiting overnight has used nothing yet.
+        waited = make_clock(settings).sop_seconds(view.oldest_handed_at, datetime.now(UTC)) / 60
         standard = view.oldest_standard_seconds // 60
         state = "TERLAMBAT" if waited > standard else "masih dalam baku"
         click.echo(

@@ -202,3 +202,25 @@ def test_a_case_that_arrives_at_night_is_due_the_next_working_morning_and_the_ca
         "Diserahkan di luar jam kerja: langkah 3; waktu baku dihitung sejak jam kerja berikutnya "
         "(lihat kolom batas)." in card
     )
+
+
+def test_the_queue_view_shows_the_oldest_wait_against_its_standard(settings: Settings) -> None:
+    fast = settings.model_copy(update={"time_scale": 600.0})  # 5 minutes pass in half a second
+    with InProcess("intake", fast), InProcess("router", fast):
+        publish(fast.amqp_url, topology.INBOUND, "inquiry.instagram", json.dumps(INQUIRY).encode())
+        wait_for(lambda: ready_count(fast.amqp_url, "bamsos.tasks.admin") == 1, what="the admin's task")
+    env = dict(
+        os.environ,
+        BAMSOS_AMQP_URL=fast.amqp_url,
+        BAMSOS_DATABASE_URL=fast.database_url,
+        BAMSOS_TIME_SCALE="600",
+        BAMSOS_CALENDAR="24x7",
+    )
+
+    def late_view() -> str | None:
+        command = [sys.executable, "-m", "shared.cli", "staff", "antrean", "--unit", "admin"]
+        out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+        return out if "TERLAMBAT" in out else None
+
+    out = wait_for(late_view, what="the wait past 5 minutes")
+    assert "Antrean admin: 1 kasus menunggu" in out and "(baku 5 menit, TERLAMBAT)" in out
