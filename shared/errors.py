@@ -10,7 +10,8 @@ class BamsosError(Exception):
 # Why a message was dead-lettered: the `reason` label of `bamsos_dead_letters_total` and the
 # `x-bamsos-reason` header. Every service exports each at zero from its start, so an alert on the
 # first dead letter of a kind sees it increase.
-REJECT_REASONS: tuple[str, ...] = (
+# Reasons the decoder gives, before any handler sees the message:
+DECODE_REASONS: tuple[str, ...] = (
     "not_json",
     "not_object",
     "too_large",
@@ -18,6 +19,9 @@ REJECT_REASONS: tuple[str, ...] = (
     "unknown_channel",
     "bad_timestamp",
     "invalid",
+)
+REJECT_REASONS: tuple[str, ...] = (
+    *DECODE_REASONS,
     "unknown_task",
     "unknown_case",
     "unknown_reply",
