@@ -49,6 +49,8 @@ class Grant:
     read: str
     topic_exchange: str | None = None
     topic_write: str = ".*"
+    configure: str = NOTHING
+    tags: tuple[str, ...] = ()
 
 
 def _only(*names: str) -> str:
@@ -62,7 +64,8 @@ def unit_user(queue_key: str) -> str:
 
 def grants(chart: OrgChart) -> list[Grant]:
     assert set(SERVICE_WRITES) == set(SERVICES)
-    out = [
+    out = [Grant(ADMIN, write=".*", read=".*", configure=".*", tags=("administrator",))]
+    out += [
         Grant(service, write=_only(*SERVICE_WRITES[service]), read=_only(topology.service_queue(service)))
         for service in SERVICES
     ]
@@ -104,8 +107,7 @@ def definitions(
     starting point for a local stack, to be changed with `rabbitmqctl change_password`.
     """
     users, permissions, topic_permissions = [], [], []
-    admin = Grant(ADMIN, write=".*", read=".*")
-    for grant in [admin, *grants(chart)]:
+    for grant in grants(chart):
         user = prefix + grant.user
         salt = hashlib.sha256(user.encode()).digest()[:4]
         users.append(
@@ -113,12 +115,17 @@ def definitions(
                 "name": user,
                 "password_hash": password_hash(password or f"change-me-{user}", salt),
                 "hashing_algorithm": "rabbit_password_hashing_sha256",
-                "tags": ["administrator"] if grant is admin else [],
+                "tags": list(grant.tags),
             }
         )
-        configure = ".*" if grant is admin else NOTHING
         permissions.append(
-            {"user": user, "vhost": vhost, "configure": configure, "write": grant.write, "read": grant.read}
+            {
+                "user": user,
+                "vhost": vhost,
+                "configure": grant.configure,
+                "write": grant.write,
+                "read": grant.read,
+            }
         )
         if grant.topic_exchange:
             topic_permissions.append(
@@ -158,8 +165,7 @@ def apply(rabbitmqctl: list[str], vhost: str, chart: OrgChart, *, password: str,
 def remove(rabbitmqctl: list[str], chart: OrgChart, *, prefix: str) -> None:
     """Delete the users `apply` made, in one rabbitmqctl call (each call costs about a second)."""
     names = ", ".join(
-        '<<"' + (prefix + g.user).replace("\\", "").replace('"', "") + '">>'
-        for g in [Grant(ADMIN, "", ""), *grants(chart)]
+        '<<"' + (prefix + g.user).replace("\\", "").replace('"', "") + '">>' for g in grants(chart)
     )
     script = f'[catch rabbit_auth_backend_internal:delete_user(U, <<"bamsos">>) || U <- [{names}]], ok.'
     subprocess.run([*rabbitmqctl, "-q", "eval", script], capture_output=True, check=True)
