@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from shared import logs, topology
 from shared.clock import SopClock
 from shared.orgchart import OrgChart
-from shared.sop import STANDARD_MINUTES, STEP_ROLES
+from shared.sop import STANDARD_MINUTES, STEP_ROLE_LABELS
 from shared.storage import handovers
 
 _LABELS = ["step", "role"]
@@ -68,19 +68,18 @@ class OpenStepsCollector(Collector):
             labels=_LABELS,
         )
         seen: set[tuple[str, str]] = set()
-        for step, role, count, late, first_handed in open_step_rows(self.engine, now):
-            labels = [str(step), role]
-            seen.add((labels[0], labels[1]))
+        for step_number, role_name, count, late, first_handed in open_step_rows(self.engine, now):
+            labels = (str(step_number), role_name)
+            seen.add(labels)
             open_.add_metric(labels, count)
             overdue.add_metric(labels, late)
             oldest.add_metric(labels, self.clock.sop_seconds(first_handed, now))
         # Every step the SOP has shows, at zero when nothing waits: a panel or an alert on a step
         # must not go blank (and "absent" must not read as "fine") just because the queue is empty.
-        for step, roles in STEP_ROLES.items():
-            for role in roles:
-                if (str(step), role.value) not in seen:
-                    for family in (open_, overdue, oldest):
-                        family.add_metric([str(step), role.value], 0)
+        for labels in STEP_ROLE_LABELS:
+            if labels not in seen:
+                for family in (open_, overdue, oldest):
+                    family.add_metric(labels, 0)
         standard = GaugeMetricFamily(
             "bamsos_step_standard_seconds", "The SOP's standard time of each step.", labels=["step"]
         )
@@ -109,21 +108,18 @@ class QueueCollector(Collector):
         )
         try:
             connection = pika.BlockingConnection(pika.URLParameters(self.amqp_url))
+            try:
+                channel = connection.channel()
+                for name in self.queues:
+                    declared = channel.queue_declare(name, passive=True).method
+                    messages.add_metric([name], declared.message_count)
+                    consumers.add_metric([name], declared.consumer_count)
+            finally:
+                if connection.is_open:
+                    connection.close()
         except pika.exceptions.AMQPError as error:
             # The scrape still succeeds; the broker's absence shows as missing series and `up` of
             # the broker's own exporter, not as a failed scrape of the reporter.
             log.warning("queue_metrics_unavailable", error=type(error).__name__)
             return
-        try:
-            channel = connection.channel()
-            for name in self.queues:
-                declared = channel.queue_declare(name, passive=True).method
-                messages.add_metric([name], declared.message_count)
-                consumers.add_metric([name], declared.consumer_count)
-        except pika.exceptions.AMQPError as error:
-            log.warning("queue_metrics_unavailable", error=type(error).__name__)
-            return
-        finally:
-            if connection.is_open:
-                connection.close()
         yield from (messages, consumers)

@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_
 
 from shared.contracts import Channel, Topic
 from shared.errors import REJECT_REASONS
-from shared.sop import STANDARD_MINUTES, STEP_ROLES
+from shared.sop import STANDARD_MINUTES, STEP_ROLE_LABELS
 
 # Bucket bounds in SOP seconds: every SOP standard (2, 3, 5 minutes) is a bound, so the share
 # within standard is bucket{le="<standard>"} / count; then multiples up to a working day.
@@ -47,10 +47,9 @@ class Metrics:
             self.replies.labels(channel.value)
             for topic in [*Topic, "unknown"]:
                 self.inquiries.labels(channel.value, str(topic))
-        for step, roles in STEP_ROLES.items():
-            for role in roles:
-                self.breaches.labels(str(step), role.value)
-                self.step_duration.labels(str(step), role.value)
+        for step, role in STEP_ROLE_LABELS:
+            self.breaches.labels(step, role)
+            self.step_duration.labels(step, role)
 
     def serve(self, host: str, port: int) -> None:
         """Expose /metrics over HTTP (a daemon thread); port 0 turns it off."""

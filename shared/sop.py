@@ -39,6 +39,11 @@ STEP_ROLES: dict[int, tuple[Role, ...]] = {
     8: (Role.pemohon,),
 }
 
+# Every (step, role) pair as metric labels: what dashboards and alerts expect to see, even at zero.
+STEP_ROLE_LABELS: tuple[tuple[str, str], ...] = tuple(
+    (str(step), role.value) for step, roles in STEP_ROLES.items() for role in roles
+)
+
 # Roles whose steps a bridge service carries instead of the router.
 BRIDGED_ROLES: frozenset[Role] = frozenset({Role.editor, Role.pickup})
 
