@@ -39,7 +39,7 @@ SERVICE_QUEUES = r"bamsos\\.(intake|router|editor_bridge|pickup_bridge|reporter)
 RUNBOOK = "README.md#operations-runbook"
 
 
-def _le(seconds: float) -> str:
+def bucket_bound(seconds: float) -> str:
     """A bucket bound as prometheus_client writes it (300 -> "300.0")."""
     return repr(float(seconds))
 
@@ -51,7 +51,7 @@ def within_standard(window: str) -> str:
         by_standard[minutes * 60].append(step)
     parts = []
     for seconds, steps in sorted(by_standard.items()):
-        selector = f'step=~"{"|".join(map(str, steps))}", le="{_le(seconds)}"'
+        selector = f'step=~"{"|".join(map(str, steps))}", le="{bucket_bound(seconds)}"'
         parts.append(
             f"sum by (step, role) (rate(bamsos_step_duration_seconds_bucket{{{selector}}}[{window}]))"
         )
@@ -384,10 +384,3 @@ def render_all() -> dict[Path, str]:
         rules_document(), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120
     )
     return {RULES_FILE: rules, DASHBOARD_FILE: json.dumps(dashboard(), indent=2, ensure_ascii=False) + "\n"}
-
-
-def every_expression() -> list[str]:
-    """Every panel query and every rule expression, for the test against a real Prometheus."""
-    exprs = [t.expr for panel in PANELS for t in panel.targets]
-    exprs += [rule["expr"] for group in rules_document()["groups"] for rule in group["rules"]]
-    return exprs
