@@ -67,11 +67,18 @@ def test_hostile_inquiries_and_results_are_dead_lettered_and_valid_traffic_is_un
             what="every hostile message dead-lettered",
         )
         assert intake.thread.is_alive() and router.thread.is_alive(), "no worker died"
-        intake_dead = sum(
-            intake.worker.metrics.dead_letters.labels("intake", r)._value.get() for r in REASONS
-        )
-        router_dead = router.worker.metrics.dead_letters.labels("router", "unknown_task")._value.get()
-    assert intake_dead == HOSTILE and router_dead == len(unknown_results)
+
+        def counted() -> tuple[float, float]:
+            intake_dead = sum(
+                intake.worker.metrics.dead_letters.labels("intake", r)._value.get() for r in REASONS
+            )
+            router_dead = router.worker.metrics.dead_letters.labels("router", "unknown_task")._value.get()
+            return intake_dead, router_dead
+
+        # A batch's dead letters are counted just after its broker commit: wait for the last one.
+        expected = (HOSTILE, len(unknown_results))
+        wait_for(lambda: counted() == expected, what="every dead letter counted by its reason")
+    assert counted() == expected
     dead = drain(settings.amqp_url, topology.DEAD_LETTER_QUEUE)
     assert all(d.properties.headers["x-bamsos-reason"] for d in dead)
     assert ready_count(settings.amqp_url, "bamsos.intake") == 0
