@@ -1,9 +1,10 @@
-# The two things a developer or CI does: `make demo` runs the whole pipeline on the local servers,
+# The two things a developer or CI does: `make demo` runs the whole pipeline on the local servers
+# (starting them first if they are installed but stopped: deploy/local-servers.sh, docs/servers.md),
 # `make test` runs every check CI runs. Both install what they need first, into .venv.
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install tools demo test lint
+.PHONY: install tools servers demo test lint
 
 install: $(VENV)/.installed
 
@@ -20,7 +21,12 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
-demo: install
+# The local RabbitMQ and PostgreSQL: silent when both answer; starts one that is installed but
+# stopped (as root); says which Debian package to install when one is missing.
+servers:
+	deploy/local-servers.sh
+
+demo: install servers
 	$(BIN)/bamsos demo
 
 lint: install

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import click
 
-from shared import logs
-from shared.commands.classify_cli import classify
-from shared.commands.staff_terminal import staff
-from shared.errors import ConfigError
+from services.catalog import NAMES as SERVICES
+from shared.devtools.commands import dev_commands
+from shared.generators import REPO_ROOT
 from shared.laporan import FORMATS, Format, Period
-from shared.settings import SERVICES, Settings
-
-
-def _settings() -> Settings:
-    settings = Settings()
-    logs.configure(settings.log_level, settings.log_format)
-    return settings
+from shared.runtime.errors import ConfigError
+from shared.runtime.settings import load_settings
+from shared.sop.classify_cli import classify
+from shared.staff.terminal import staff
 
 
 def _day(value: str) -> date:
@@ -37,9 +32,9 @@ def main() -> None:
 @main.command()
 def setup() -> None:
     """Declare the RabbitMQ topology and create/migrate the database (idempotent)."""
-    from shared.runner import setup as do_setup
+    from services.catalog import setup as do_setup
 
-    settings = _settings()
+    settings = load_settings()
     try:
         do_setup(settings)
     except ConfigError as e:
@@ -51,51 +46,13 @@ def setup() -> None:
 @click.argument("service", type=click.Choice(["all", *SERVICES]))
 def run(service: str) -> None:
     """Run one service, or `all` five (each its own process). Stops on SIGTERM / Ctrl-C."""
-    from shared import runner
+    from shared.runtime import runner
 
     if service == "all":
-        _settings()
+        load_settings()
         runner.run_all(list(SERVICES))
     else:
         runner.main(service)
-
-
-@main.command()
-@click.option("--inquiries", "count", default=40, show_default=True, help="How many to send.")
-@click.option(
-    "--time-scale",
-    default=60.0,
-    show_default=True,
-    help="SOP clock speed: 60 makes a 5-minute standard pass in 5 seconds.",
-)
-@click.option("--timeout", default=180.0, show_default=True, help="Seconds to wait for replies.")
-@click.option(
-    "--calendar",
-    type=click.Choice(["24x7", "office"]),
-    default="24x7",
-    show_default=True,
-    help="The demo runs at any hour: by default every second counts toward the standards.",
-)
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    default=Path("laporan-demo"),
-    show_default=True,
-    help="The month's laporan is written to this name with .pdf, .xlsx and .csv.",
-)
-@click.option(
-    "--dashboard-png",
-    type=click.Path(path_type=Path),
-    help="Also run a local Prometheus (Debian's) with deploy/'s rules and draw the dashboard here.",
-)
-def demo(
-    count: int, time_scale: float, timeout: float, calendar: str, out: Path, dashboard_png: Path | None
-) -> None:
-    """The whole pipeline on the local servers with a demo feed and simulated staff."""
-    from shared.demo import run_demo
-
-    settings = _settings().model_copy(update={"time_scale": time_scale, "calendar": calendar})
-    sys.exit(run_demo(settings, count=count, timeout=timeout, out=out, dashboard_png=dashboard_png))
 
 
 def _period(first: str | None, last: str | None, month: str | None) -> Period:
@@ -129,11 +86,11 @@ def laporan(
 ) -> None:
     """Write the laporan (report of the requests received) of a period: PDF, XLSX or CSV."""
     from shared.laporan import Office, count_text, write_laporan
-    from shared.storage import make_engine
+    from shared.runtime.storage import make_engine
 
     period = _period(first, last, month)
     fmt = fmt or _format_of(out)
-    settings = _settings()
+    settings = load_settings()
     engine, office = make_engine(settings.database_url), Office.from_settings(settings)
     received = write_laporan(engine, period, fmt, out, office=office, mask=mask)
     found = f"{count_text(received)} permohonan" if received else "tidak ada permohonan"
@@ -151,7 +108,7 @@ def _format_of(out: Path) -> Format:
 @click.option("--check", is_flag=True, help="Fail if the committed documents are out of date.")
 def contract(check: bool) -> None:
     """Write (or --check) the JSON Schema and AsyncAPI documents under docs/contract/."""
-    from shared.contract_docs import render_all
+    from shared.generators.contract_docs import render_all
 
     _write_generated(render_all(), check, "contract")
 
@@ -161,10 +118,10 @@ def contract(check: bool) -> None:
 def deploy_files(check: bool) -> None:
     """Write (or --check) the generated files under deploy/: Prometheus rules, Grafana dashboard,
     RabbitMQ users and permissions (for the organisation chart in use)."""
-    from shared import access, observability
-    from shared.orgchart import load_chart
+    from shared.generators import access, observability
+    from shared.sop.orgchart import load_chart
 
-    chart = load_chart(_settings().org_chart)
+    chart = load_chart(load_settings().org_chart)
     files = observability.render_all() | {access.DEFINITIONS_FILE: access.render(chart)}
     _write_generated(files, check, "deploy-files")
 
@@ -175,10 +132,10 @@ def deploy_files(check: bool) -> None:
 )
 def retensi(days: int | None) -> None:
     """Erase the personal data of cases answered more than N days ago (UU 27/2022); counts stay."""
-    from shared.retention import erase_personal_data
-    from shared.storage import make_engine
+    from shared.runtime.retention import erase_personal_data
+    from shared.runtime.storage import make_engine
 
-    settings = _settings()
+    settings = load_settings()
     days = days or settings.retention_days
     erased = erase_personal_data(
         make_engine(settings.database_url), older_than_days=days, now=datetime.now(UTC)
@@ -191,7 +148,7 @@ def retensi(days: int | None) -> None:
 
 def _write_generated(files: dict[Path, str], check: bool, command: str) -> None:
     """Write generated files, or with `check` fail naming those that differ from their source."""
-    root = Path(__file__).resolve().parent.parent
+    root = REPO_ROOT
     stale = []
     for path, text in files.items():
         if check:
@@ -207,103 +164,6 @@ def _write_generated(files: dict[Path, str], check: bool, command: str) -> None:
     click.echo(f"{command}: up to date" if check else f"{command}: wrote {written}")
 
 
-@main.command()
-@click.option("--inquiries", "count", default=300, show_default=True)
-@click.option("--seconds", default=30.0, show_default=True, help="Spread the feed over this long.")
-@click.option("--kill-every", default=2.0, show_default=True, help="Seconds between kill -9s.")
-@click.option("--broker-restarts", default=1, show_default=True, help="Restarts of the local RabbitMQ.")
-@click.option("--database-restarts", default=1, show_default=True, help="Restarts of the local PostgreSQL.")
-@click.option("--seed", type=int, default=None)
-def chaos(
-    count: int,
-    seconds: float,
-    kill_every: float,
-    broker_restarts: int,
-    database_restarts: int,
-    seed: int | None,
-) -> None:
-    """Inject faults into a running pipeline and check nothing was lost or doubled (needs root)."""
-    from shared.chaos import run_chaos
-
-    report = run_chaos(
-        _settings(),
-        count=count,
-        seconds=seconds,
-        kill_every=kill_every,
-        broker_restarts=broker_restarts,
-        database_restarts=database_restarts,
-        seed=seed,
-    )
-    for line in report.lines():
-        click.echo(line)
-    sys.exit(0 if report.ok else 1)
-
-
-@main.command()
-@click.option("--inquiries", "count", default=5000, show_default=True, help="The flood, for throughput.")
-@click.option("--latency-inquiries", default=2000, show_default=True, help="Sent at a fixed rate.")
-@click.option("--load", default=0.5, show_default=True, help="That rate, as a share of the throughput.")
-@click.option("--routers", default=1, show_default=True, help="Copies of the router.")
-@click.option("--scale-out", is_flag=True, help="Also run with 2 routers, to compare.")
-@click.option("--references/--no-references", default=True, show_default=True)
-@click.option(
-    "--laporan-cases",
-    type=int,
-    multiple=True,
-    help="Also time the laporan (PDF, XLSX, CSV) over this many generated cases; repeatable.",
-)
-@click.option("--out", type=click.Path(path_type=Path), default=Path("bench-results.json"))
-def bench(
-    count: int,
-    latency_inquiries: int,
-    load: float,
-    routers: int,
-    scale_out: bool,
-    references: bool,
-    laporan_cases: tuple[int, ...],
-    out: Path,
-) -> None:
-    """Measure the pipeline against a bare and a naive chain in the same run (needs root)."""
-    from shared.bench import run_bench, to_json_file
-
-    settings = _settings()
-    runs = [
-        run_bench(
-            settings,
-            count=count,
-            latency_count=latency_inquiries,
-            load_share=load,
-            routers=routers,
-            references=references,
-        )
-    ]
-    if scale_out:
-        runs.append(
-            run_bench(
-                settings,
-                count=count,
-                latency_count=latency_inquiries,
-                load_share=load,
-                routers=max(2, routers + 1),
-                references=False,
-            )
-        )
-    for result in runs:
-        for line in result.lines():
-            click.echo(line)
-        click.echo()
-    laporan = None
-    if laporan_cases:
-        import tempfile
-
-        from shared.laporan import bench as laporan_bench
-
-        with tempfile.TemporaryDirectory(prefix="bamsos-laporan-bench-") as tmp:
-            laporan = laporan_bench.run(list(laporan_cases), Path(tmp))
-    to_json_file(runs, str(out), laporan)
-    click.echo(f"results: {out}")
-
-
 @main.group()
 def dlq() -> None:
     """Dead letters: what could not be processed, and why."""
@@ -313,9 +173,9 @@ def dlq() -> None:
 @click.option("--limit", default=50, show_default=True, help="How many to show.")
 def dlq_list(limit: int) -> None:
     """Show dead letters (reason, when, which queue, a preview without personal data)."""
-    from shared.deadletters import browse
+    from shared.runtime.deadletters import browse
 
-    total, letters = browse(_settings().amqp_url, limit)
+    total, letters = browse(load_settings().amqp_url, limit)
     click.echo(f"{total} dead letters in bamsos.dead.letters")
     for n, d in enumerate(letters, 1):
         click.echo(f"{n:>4}. {d.dead_at or '?'}  {d.queue or '?'}  {d.reason}  id={d.message_id or '-'}")
@@ -330,14 +190,16 @@ def dlq_list(limit: int) -> None:
 @click.option("--limit", default=1000, show_default=True)
 def dlq_replay(reason: str | None, queue: str | None, limit: int) -> None:
     """Send dead letters back through the queue they came from (idempotent)."""
-    from shared.deadletters import replay
+    from shared.runtime.deadletters import replay
 
-    done, left = replay(_settings().amqp_url, reason=reason, queue=queue, limit=limit)
+    done, left = replay(load_settings().amqp_url, reason=reason, queue=queue, limit=limit)
     click.echo(f"replayed {done}; {left} left in bamsos.dead.letters")
 
 
 main.add_command(classify)
 main.add_command(staff)
+for command in dev_commands:
+    main.add_command(command)
 
 
 if __name__ == "__main__":

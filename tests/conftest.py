@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pika
 import pytest
 
-from shared import topology
-from shared.orgchart import OrgChart, load_chart
-from shared.settings import Settings
+from services import catalog
+from shared.runtime.settings import Settings
+from shared.sop.orgchart import OrgChart, load_chart
 from tests import servers as real
 
 
@@ -29,7 +29,7 @@ def amqp_url(servers: real.Servers, chart: OrgChart) -> Iterator[str]:
     """A fresh vhost with the BAMSOS topology declared."""
     with real.vhost(servers) as url:
         connection = pika.BlockingConnection(pika.URLParameters(url))
-        topology.declare(connection.channel(), chart)
+        catalog.declare_topology(connection.channel(), chart)
         connection.close()
         yield url
 
@@ -47,5 +47,5 @@ def settings(amqp_url: str, database_url: str) -> Settings:
         amqp_url=amqp_url,
         database_url=database_url,
         calendar="24x7",
-        metrics_ports={name: 0 for name in Settings().metrics_ports},
+        metrics_ports=dict.fromkeys(catalog.NAMES, 0),
     )

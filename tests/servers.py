@@ -1,7 +1,7 @@
 """Throwaway places on the real servers: a RabbitMQ vhost and a PostgreSQL database per use.
 
 The local RabbitMQ and PostgreSQL of these machines are used when they answer (see
-../shared/SERVICES.md); where a Docker engine runs, testcontainers starts them instead. When neither
+docs/servers.md); where a Docker engine runs, testcontainers starts them instead. When neither
 is there, the tests fail with the reason: a missing broker never turns into skipped tests.
 """
 
@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from shared.sandbox import temporary_database, temporary_vhost
+from shared.devtools.sandbox import temporary_database, temporary_vhost
 
 AMQP_HOST = os.environ.get("BAMSOS_TEST_AMQP_HOST", "127.0.0.1")
 PG_HOST = os.environ.get("BAMSOS_TEST_PG_HOST", "127.0.0.1")
@@ -65,7 +65,7 @@ def local_or_containers() -> Iterator[Servers]:
         return
     raise RuntimeError(
         "RabbitMQ (127.0.0.1:5672) and PostgreSQL (127.0.0.1:5432) do not answer and no Docker "
-        "engine runs: start them with the commands in ../shared/SERVICES.md"
+        "engine runs: start them with the commands in docs/servers.md"
     )
 
 

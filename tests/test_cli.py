@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from shared import storage
-from shared.storage import drop_database
+from shared.runtime import storage
+from shared.runtime.storage import drop_database
 from tests import servers as real
 
 pytestmark = pytest.mark.integration

@@ -1,5 +1,5 @@
 """`python -m services.intake`: run the intake service (same as `bamsos run intake`)."""
 
-from shared.runner import main
+from shared.runtime.runner import main
 
 main("intake")

@@ -10,11 +10,12 @@ import uuid
 
 import sqlalchemy as sa
 
-from shared import topology
-from shared.contracts import Inquiry, InquiryRegistered, Role, schema_name
-from shared.controlcard import record_step
-from shared.storage import inquiries
-from shared.worker import Context, Outgoing, Route, ServiceSpec
+from shared.runtime import topology
+from shared.runtime.storage import inquiries
+from shared.runtime.worker import Outgoing, Route, ServiceSpec
+from shared.sop.context import Context, pipeline_context
+from shared.sop.contracts import Inquiry, InquiryRegistered, Role, schema_name
+from shared.sop.controlcard import record_step
 
 
 def register(inquiry: Inquiry, ctx: Context) -> list[Outgoing]:
@@ -53,7 +54,15 @@ def register(inquiry: Inquiry, ctx: Context) -> list[Outgoing]:
 
 SPEC = ServiceSpec(
     name="intake",
+    context=pipeline_context,
+    metrics_port=9101,
+    publishes=(topology.EVENTS,),
     routes={
-        schema_name(Inquiry): Route(Inquiry, register, key=lambda m, _id: f"inquiry:{m.channel.value}:{m.id}")
+        schema_name(Inquiry): Route(
+            Inquiry,
+            register,
+            key=lambda m, _id: f"inquiry:{m.channel.value}:{m.id}",
+            consumes=((topology.INBOUND, "inquiry.*"),),
+        )
     },
 )

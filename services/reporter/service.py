@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from sqlalchemy.dialects.postgresql import insert
 
-from shared.contracts import CaseReplied, InquiryRegistered, schema_name
+from services.reporter.live_metrics import OpenStepsCollector, QueueCollector
 from shared.laporan import office_day
 from shared.laporan.metrics import LaporanCollector
-from shared.live_metrics import OpenStepsCollector, QueueCollector
-from shared.storage import report_cases
-from shared.worker import Context, Outgoing, Route, ServiceSpec
+from shared.runtime import topology
+from shared.runtime.storage import report_cases
+from shared.runtime.worker import Outgoing, Route, ServiceSpec
+from shared.sop.context import Context, pipeline_context
+from shared.sop.contracts import CaseReplied, InquiryRegistered, schema_name
+from shared.sop.office_calendar import make_clock
+from shared.sop.orgchart import load_chart
 
 
 def count_registered(event: InquiryRegistered, ctx: Context) -> list[Outgoing]:
@@ -54,19 +58,27 @@ def count_replied(event: CaseReplied, ctx: Context) -> list[Outgoing]:
 
 SPEC = ServiceSpec(
     name="reporter",
+    context=pipeline_context,
+    metrics_port=9105,
     routes={
         schema_name(InquiryRegistered): Route(
-            InquiryRegistered, count_registered, key=lambda m, _id: f"registered:{m.inquiry_id}"
+            InquiryRegistered,
+            count_registered,
+            key=lambda m, _id: f"registered:{m.inquiry_id}",
+            consumes=((topology.EVENTS, topology.REGISTERED),),
         ),
         schema_name(CaseReplied): Route(
-            CaseReplied, count_replied, key=lambda m, _id: f"replied:{m.inquiry_id}"
+            CaseReplied,
+            count_replied,
+            key=lambda m, _id: f"replied:{m.inquiry_id}",
+            consumes=((topology.EVENTS, topology.CASE_REPLIED),),
         ),
     },
     # What is open on the control card and waiting in the queues, read at scrape time: one
     # service owns these so replicas elsewhere don't double-count.
     collectors=(
-        lambda c: OpenStepsCollector(c.engine, c.clock),
-        lambda c: QueueCollector(c.amqp_url, c.chart),
-        lambda c: LaporanCollector(c.engine, c.clock),
+        lambda engine, settings: OpenStepsCollector(engine, make_clock(settings)),
+        lambda engine, settings: QueueCollector(settings.amqp_url, load_chart(settings.org_chart)),
+        lambda engine, settings: LaporanCollector(engine, make_clock(settings)),
     ),
 )

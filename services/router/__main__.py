@@ -1,5 +1,5 @@
 """`python -m services.router`: run the router service (same as `bamsos run router`)."""
 
-from shared.runner import main
+from shared.runtime.runner import main
 
 main("router")

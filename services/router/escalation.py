@@ -17,11 +17,12 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from shared import topology
-from shared.contracts import Role, Service, Task, Topic
-from shared.sop import STEP_NAMES, notice_for
-from shared.storage import handovers, inquiries
-from shared.worker import Context, Outgoing
+from shared.runtime import topology
+from shared.runtime.storage import handovers, inquiries
+from shared.runtime.worker import Outgoing
+from shared.sop.context import Context
+from shared.sop.contracts import Role, Service, Task, Topic
+from shared.sop.rules import STEP_NAMES, notice_for
 
 WIB = ZoneInfo("Asia/Jakarta")
 SCAN_LIMIT = 200

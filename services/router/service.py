@@ -10,16 +10,17 @@ step 8.
 
 from __future__ import annotations
 
-import functools
 import uuid
 
 import sqlalchemy as sa
 
 from services.router.escalation import escalate_overdue
-from shared import topology
-from shared.access import unit_user
-from shared.classify import Classifier, load_rules
-from shared.contracts import (
+from shared.runtime import topology
+from shared.runtime.errors import Rejected
+from shared.runtime.storage import handovers, inquiries
+from shared.runtime.worker import Outgoing, Route, ServiceSpec
+from shared.sop.context import Context, pipeline_context
+from shared.sop.contracts import (
     CaseHandover,
     CaseReplied,
     CaseResolved,
@@ -33,11 +34,8 @@ from shared.contracts import (
     Topic,
     schema_name,
 )
-from shared.controlcard import assign, close_handover, close_task, record_step
-from shared.errors import Rejected
-from shared.sop import BRIDGED_ROLES, Assignment, first_assignment, next_assignment, path_of
-from shared.storage import handovers, inquiries
-from shared.worker import Context, Outgoing, Route, ServiceSpec
+from shared.sop.controlcard import assign, close_handover, close_task, record_step
+from shared.sop.rules import BRIDGED_ROLES, Assignment, first_assignment, next_assignment, path_of
 
 
 def route_registered(event: InquiryRegistered, ctx: Context) -> list[Outgoing]:
@@ -46,8 +44,7 @@ def route_registered(event: InquiryRegistered, ctx: Context) -> list[Outgoing]:
         # The admin's first reading, automated: classify what upstream left out; when unsure,
         # the case goes to the admin as a triage task (step 3).
         text = ctx.db.scalar(sa.select(inquiries.c.text).where(inquiries.c.inquiry_id == event.inquiry_id))
-        classifier = ctx.classifier or _default_classifier()
-        topic, service = classifier.fill(text or "", topic, service)
+        topic, service = ctx.classifier.fill(text or "", topic, service)
         ctx.db.execute(
             sa.update(inquiries)
             .where(inquiries.c.inquiry_id == event.inquiry_id)
@@ -55,11 +52,6 @@ def route_registered(event: InquiryRegistered, ctx: Context) -> list[Outgoing]:
         )
     first = first_assignment(topic, service, ctx.chart)
     return [_hand_over(ctx, event.inquiry_id, first, from_role=Role.admin)]
-
-
-@functools.cache
-def _default_classifier() -> Classifier:
-    return Classifier(load_rules())
 
 
 def apply_result(result: TaskResult, ctx: Context) -> list[Outgoing]:
@@ -104,7 +96,7 @@ def _check_sender(ctx: Context, queue_key: str) -> None:
     task, so the officer's initials on the control card can be trusted."""
     if ctx.unit_user_prefix is None:
         return
-    if ctx.sender != ctx.unit_user_prefix + unit_user(queue_key):
+    if ctx.sender != ctx.unit_user_prefix + topology.unit_user(queue_key):
         raise Rejected("wrong_sender", f"a result for a task of unit {queue_key} must come from that unit")
 
 
@@ -197,15 +189,34 @@ def _bridged_role(task_id: str) -> Role | None:
 
 SPEC = ServiceSpec(
     name="router",
+    context=pipeline_context,
+    metrics_port=9102,
+    publishes=(topology.EVENTS, topology.TASKS, topology.OUTBOUND),
     tick=escalate_overdue,
     routes={
         schema_name(InquiryRegistered): Route(
-            InquiryRegistered, route_registered, key=lambda m, _id: f"registered:{m.inquiry_id}"
+            InquiryRegistered,
+            route_registered,
+            key=lambda m, _id: f"registered:{m.inquiry_id}",
+            consumes=((topology.EVENTS, topology.REGISTERED),),
         ),
-        schema_name(TaskResult): Route(TaskResult, apply_result, key=lambda m, _id: f"result:{m.task_id}"),
+        schema_name(TaskResult): Route(
+            TaskResult,
+            apply_result,
+            key=lambda m, _id: f"result:{m.task_id}",
+            consumes=((topology.EVENTS, topology.TASK_RESULT),),
+        ),
         schema_name(CaseResolved): Route(
-            CaseResolved, reply_for_resolved, key=lambda m, _id: f"resolved:{m.task_id}"
+            CaseResolved,
+            reply_for_resolved,
+            key=lambda m, _id: f"resolved:{m.task_id}",
+            consumes=((topology.EVENTS, topology.CASE_RESOLVED),),
         ),
-        schema_name(Receipt): Route(Receipt, close_delivery, key=lambda m, _id: f"receipt:{m.reply_id}"),
+        schema_name(Receipt): Route(
+            Receipt,
+            close_delivery,
+            key=lambda m, _id: f"receipt:{m.reply_id}",
+            consumes=((topology.INBOUND, "receipt.*"),),
+        ),
     },
 )

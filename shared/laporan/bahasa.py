@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.sop import STEP_NAMES
+from shared.sop.rules import STEP_NAMES
 
 UNCLASSIFIED = "Belum diklasifikasi"
 DASH = "\u2013"  # an en dash: "no value", as printed tables write it

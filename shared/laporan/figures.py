@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.engine import Connection, Engine
 
 from shared.laporan.period import WIB_NAME, Period
-from shared.storage import handovers, inquiries
+from shared.runtime.storage import handovers, inquiries
 
 # The PDF lists this many of the breached cases, the worst first; the XLSX and CSV list them all.
 PDF_BREACHES = 100

@@ -11,10 +11,10 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy.engine import Engine
 
-from shared.clock import SopClock
 from shared.laporan.figures import case_totals, snapshot, step_timings
 from shared.laporan.period import Period, office_day
-from shared.sop import STANDARD_MINUTES
+from shared.sop.clock import SopClock
+from shared.sop.rules import STANDARD_MINUTES
 
 
 class LaporanCollector(Collector):

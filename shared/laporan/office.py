@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from shared.laporan.bahasa import ROLES, label
-from shared.orgchart import load_chart
-from shared.settings import Settings
+from shared.runtime.settings import Settings
+from shared.sop.orgchart import load_chart
 
 BLANK = "...................................."
 

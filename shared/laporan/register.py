@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from shared.laporan.figures import in_period, worst_steps
 from shared.laporan.period import Period
 from shared.laporan.safe import mask_account, mask_name, mask_text
-from shared.storage import inquiries
+from shared.runtime.storage import inquiries
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from shared.chaos import MALFORMED, run_chaos
-from shared.settings import Settings
+from shared.devtools.chaos import MALFORMED, run_chaos
+from shared.runtime.settings import Settings
 from tests import servers as real
 
 pytestmark = pytest.mark.chaos

@@ -15,14 +15,15 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from shared import topology
-from shared.contracts import to_json
-from shared.feed import make_inquiries
-from shared.local_prometheus import free_port
-from shared.orgchart import OrgChart
-from shared.settings import SERVICES, Settings
-from shared.simulation import Connector, Staff, publish_inquiries
-from shared.storage import inquiries, make_engine
+from services.catalog import NAMES as SERVICES
+from shared.devtools.feed import make_inquiries
+from shared.devtools.local_prometheus import free_port
+from shared.devtools.simulation import Connector, Staff, publish_inquiries
+from shared.runtime import topology
+from shared.runtime.settings import Settings
+from shared.runtime.storage import inquiries, make_engine
+from shared.runtime.worker import to_json
+from shared.sop.orgchart import OrgChart
 from tests.helpers import publish, ready_count, wait_for
 
 pytestmark = pytest.mark.e2e

@@ -21,14 +21,16 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from shared import topology
-from shared.contracts import Role, to_json
-from shared.feed import SAMPLES, make_inquiries
+from services.catalog import NAMES as SERVICES
+from shared.devtools.feed import SAMPLES, make_inquiries
+from shared.devtools.simulation import Connector, Staff, publish_inquiries
 from shared.laporan import office_day
-from shared.orgchart import OrgChart
-from shared.settings import SERVICES, Settings
-from shared.simulation import Connector, Staff, publish_inquiries
-from shared.storage import handovers, inquiries, make_engine, outbox
+from shared.runtime import topology
+from shared.runtime.settings import Settings
+from shared.runtime.storage import handovers, inquiries, make_engine, outbox
+from shared.runtime.worker import to_json
+from shared.sop.contracts import Role
+from shared.sop.orgchart import OrgChart
 from tests.helpers import drain, publish, ready_count, wait_for
 
 pytestmark = pytest.mark.e2e

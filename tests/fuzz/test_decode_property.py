@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 
 from services.intake.service import SPEC as INTAKE
 from services.router.service import SPEC as ROUTER
-from shared.errors import Rejected
-from shared.worker import decode
+from shared.runtime.errors import Rejected
+from shared.runtime.worker.decoding import decode
 from tests.fuzz.hostile import REASONS, hostile_bodies
 
 # 2,000 examples in CI (~10 s); BAMSOS_FUZZ_EXAMPLES=100000 for a deep run on demand.

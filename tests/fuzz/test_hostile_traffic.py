@@ -10,9 +10,9 @@ import pika
 import pytest
 import sqlalchemy as sa
 
-from shared import topology
-from shared.settings import Settings
-from shared.storage import inquiries, make_engine
+from shared.runtime import topology
+from shared.runtime.settings import Settings
+from shared.runtime.storage import inquiries, make_engine
 from tests.fuzz.hostile import REASONS, hostile_batch
 from tests.helpers import InProcess, drain, ready_count, wait_for
 from tests.shared.test_contracts import INQUIRY

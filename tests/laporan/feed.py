@@ -22,9 +22,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from shared.laporan.period import WIB, Period, office_day
-from shared.sop import STANDARD_MINUTES
-from shared.staff import control_card
-from shared.storage import handovers, inquiries, make_engine
+from shared.runtime.storage import handovers, inquiries, make_engine
+from shared.sop.rules import STANDARD_MINUTES
+from shared.staff.actions import control_card
 
 PERIOD = Period(date(2026, 11, 2), date(2026, 11, 3))
 COMPILED_AT = datetime(2026, 11, 4, 1, 0, tzinfo=UTC)

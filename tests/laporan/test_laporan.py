@@ -17,8 +17,8 @@ from shared.laporan import Format, Office, Period, write_laporan
 from shared.laporan.bahasa import count_text, decimal_text, percent_text, step_label
 from shared.laporan.csv_out import HEADER
 from shared.laporan.safe import FORMULA_STARTS
-from shared.settings import Settings
-from shared.sop import STANDARD_MINUTES
+from shared.runtime.settings import Settings
+from shared.sop.rules import STANDARD_MINUTES
 from tests.laporan.feed import (
     COMPILED_AT,
     HOSTILE_ACCOUNT,

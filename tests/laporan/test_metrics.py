@@ -10,12 +10,12 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from shared.clock import SopClock
 from shared.laporan import Office, Period, write_laporan
 from shared.laporan.metrics import LaporanCollector
-from shared.settings import Settings
-from shared.sop import STANDARD_MINUTES
-from shared.storage import make_engine
+from shared.runtime.settings import Settings
+from shared.runtime.storage import make_engine
+from shared.sop.clock import SopClock
+from shared.sop.rules import STANDARD_MINUTES
 from tests.laporan.feed import card_figures, fed_database
 
 pytestmark = pytest.mark.integration

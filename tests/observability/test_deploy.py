@@ -10,8 +10,8 @@ from pathlib import Path
 
 import yaml
 
-from shared.observability import DASHBOARD_FILE, DEPLOY_DIR
-from shared.settings import SERVICES
+from services.catalog import NAMES as SERVICES
+from shared.generators.observability import DASHBOARD_FILE, DEPLOY_DIR
 from tests.observability.compose import COMPOSE_FILE, compose_commands
 
 PROMETHEUS_DIR = DEPLOY_DIR / "prometheus"

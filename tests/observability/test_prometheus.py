@@ -20,15 +20,16 @@ from typing import NamedTuple
 import pytest
 import sqlalchemy as sa
 
-from shared import topology
-from shared.feed import make_inquiries
-from shared.local_prometheus import api, by_label, free_port, local_prometheus, query
-from shared.observability import PANELS, bucket_bound, rules_document
-from shared.orgchart import OrgChart
-from shared.settings import SERVICES, Settings
-from shared.simulation import Connector, Staff, publish_inquiries
-from shared.sop import STANDARD_MINUTES
-from shared.storage import handovers, inquiries, make_engine
+from services.catalog import NAMES as SERVICES
+from shared.devtools.feed import make_inquiries
+from shared.devtools.local_prometheus import api, by_label, free_port, local_prometheus, query
+from shared.devtools.simulation import Connector, Staff, publish_inquiries
+from shared.generators.observability import PANELS, bucket_bound, rules_document
+from shared.runtime import topology
+from shared.runtime.settings import Settings
+from shared.runtime.storage import handovers, inquiries, make_engine
+from shared.sop.orgchart import OrgChart
+from shared.sop.rules import STANDARD_MINUTES
 from tests.helpers import publish, wait_for
 from tests.observability.compose import compose_commands
 

@@ -7,9 +7,9 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from shared import topology
-from shared.settings import Settings
-from shared.storage import handovers, inquiries, make_engine
+from shared.runtime import topology
+from shared.runtime.settings import Settings
+from shared.runtime.storage import handovers, inquiries, make_engine
 from tests.helpers import InProcess, drain, publish, ready_count, wait_for
 from tests.shared.test_contracts import INQUIRY
 

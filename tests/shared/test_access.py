@@ -13,12 +13,13 @@ import pika
 import pytest
 from pika.exceptions import ChannelClosedByBroker
 
-from shared import access, topology
-from shared.contracts import Outcome
-from shared.orgchart import OrgChart
-from shared.settings import Settings
-from shared.staff import send_result, take_next
-from shared.storage import make_engine
+from shared.generators import access
+from shared.runtime import topology
+from shared.runtime.settings import Settings
+from shared.runtime.storage import make_engine
+from shared.sop.contracts import Outcome
+from shared.sop.orgchart import OrgChart
+from shared.staff.actions import send_result, take_next
 from tests import servers as real
 from tests.helpers import InProcess, drain, ready_count, wait_for
 from tests.shared.test_contracts import INQUIRY
@@ -74,7 +75,7 @@ def test_each_user_reaches_its_own_queues_and_exchanges_and_nothing_else(
 ) -> None:
     seksi = sorted(chart.seksi)
     own, other = f"kasi.{seksi[0]}", f"kasi.{seksi[1]}"
-    kasi = as_user[access.unit_user(own)]
+    kasi = as_user[topology.unit_user(own)]
     assert refused(kasi, "read", queue=topology.TASK_QUEUE_PREFIX + own) == 0
     assert refused(kasi, "read", queue=topology.TASK_QUEUE_PREFIX + other) == 403, "another unit's queue"
     assert refused(kasi, "read", queue="bamsos.tasks.admin") == 403
@@ -94,7 +95,7 @@ def test_each_user_reaches_its_own_queues_and_exchanges_and_nothing_else(
     assert refused(as_user["reporter"], "read", queue="bamsos.router") == 403
     assert refused(as_user["intake"], "publish", exchange=topology.OUTBOUND, key="reply.web") == 403
     # A user can't sign as another: RabbitMQ checks user_id against the connection's user.
-    forged = as_user["prefix"] + access.unit_user("admin")
+    forged = as_user["prefix"] + topology.unit_user("admin")
     assert refused(kasi, "publish", exchange=topology.EVENTS, key=topology.TASK_RESULT, user_id=forged) == 406
 
 
@@ -107,7 +108,7 @@ def test_the_pipeline_runs_on_its_own_users_and_counts_a_result_only_from_the_un
         )
 
     engine = make_engine(settings.database_url)
-    admin, editor = as_user[access.unit_user("admin")], as_user[access.unit_user("editor")]
+    admin, editor = as_user[topology.unit_user("admin")], as_user[topology.unit_user("editor")]
     with InProcess("intake", service("intake")), InProcess("router", service("router")):
         connection = pika.BlockingConnection(pika.URLParameters(as_user[access.CONNECTOR]))
         channel = connection.channel()

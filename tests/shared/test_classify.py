@@ -13,11 +13,11 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.classify import DEFAULT_THRESHOLD, Rules, classify, load_rules, normalise
-from shared.commands.classify_cli import classify as classify_command
-from shared.commands.classify_cli import evaluate, load_corpus
-from shared.contracts import Service, Topic
-from shared.errors import ConfigError
+from shared.runtime.errors import ConfigError
+from shared.sop.classify import DEFAULT_THRESHOLD, Rules, classify, load_rules, normalise
+from shared.sop.classify_cli import classify as classify_command
+from shared.sop.classify_cli import evaluate, load_corpus
+from shared.sop.contracts import Service, Topic
 
 SHIPPED = load_rules()
 

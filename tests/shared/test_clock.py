@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from shared.clock import SopClock
+from shared.sop.clock import SopClock
 
 T0 = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
 

@@ -9,8 +9,8 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from shared.contract_docs import CONTRACT_DIR, render_all, schema_file
-from shared.contracts import ALL_MESSAGES, Inquiry, TaskResult
+from shared.generators.contract_docs import CONTRACT_DIR, render_all, schema_file
+from shared.sop.contracts import ALL_MESSAGES, Inquiry, TaskResult
 
 INQUIRY = {
     "schema": "bamsos.inquiry/1",

@@ -16,9 +16,10 @@ from contextlib import contextmanager
 import pytest
 import sqlalchemy as sa
 
-from shared import topology
-from shared.settings import SERVICES, Settings
-from shared.storage import inquiries, make_engine
+from services.catalog import NAMES as SERVICES
+from shared.runtime import topology
+from shared.runtime.settings import Settings
+from shared.runtime.storage import inquiries, make_engine
 from tests.helpers import consumer_count, drain, publish, ready_count, wait_for
 from tests.shared.test_contracts import INQUIRY
 

@@ -10,10 +10,10 @@ import sys
 import pytest
 import sqlalchemy as sa
 
-from shared import topology
-from shared.deadletters import browse, preview
-from shared.settings import Settings
-from shared.storage import inquiries, make_engine
+from shared.runtime import topology
+from shared.runtime.deadletters import browse, preview
+from shared.runtime.settings import Settings
+from shared.runtime.storage import inquiries, make_engine
 from tests.helpers import InProcess, publish, ready_count, wait_for
 from tests.shared.test_contracts import INQUIRY
 

@@ -7,12 +7,12 @@ import json
 import pytest
 from prometheus_client import CollectorRegistry
 
-from shared import topology
-from shared.live_metrics import OpenStepsCollector, QueueCollector
-from shared.office_calendar import make_clock
-from shared.orgchart import OrgChart
-from shared.settings import Settings
-from shared.storage import make_engine
+from services.reporter.live_metrics import OpenStepsCollector, QueueCollector
+from shared.runtime import topology
+from shared.runtime.settings import Settings
+from shared.runtime.storage import make_engine
+from shared.sop.office_calendar import make_clock
+from shared.sop.orgchart import OrgChart
 from tests.helpers import InProcess, publish, wait_for
 from tests.shared.test_contracts import INQUIRY
 

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.clock import SopClock
-from shared.errors import ConfigError
-from shared.office_calendar import DEFAULT_HOURS, OfficeCalendar, make_clock, parse_hours
-from shared.settings import Settings
+from shared.runtime.errors import ConfigError
+from shared.runtime.settings import Settings
+from shared.sop.clock import SopClock
+from shared.sop.office_calendar import DEFAULT_HOURS, OfficeCalendar, make_clock, parse_hours
 
 WIB = ZoneInfo("Asia/Jakarta")
 OFFICE = OfficeCalendar(parse_hours(DEFAULT_HOURS))

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from shared.contracts import Service
-from shared.errors import ConfigError
-from shared.orgchart import load_chart
+from shared.runtime.errors import ConfigError
+from shared.sop.contracts import Service
+from shared.sop.orgchart import load_chart
 
 
 def test_the_default_chart_gives_every_service_a_section_and_division() -> None:

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from shared.retention import ERASED, Erased, erase_personal_data
-from shared.storage import handovers, inquiries, make_engine, outbox
+from shared.runtime.retention import ERASED, Erased, erase_personal_data
+from shared.runtime.storage import handovers, inquiries, make_engine, outbox
 
 pytestmark = pytest.mark.integration
 

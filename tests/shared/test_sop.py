@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from shared.contracts import Outcome, Role, Service, Topic
-from shared.errors import Rejected
-from shared.orgchart import OrgChart
-from shared.sop import (
+from shared.runtime.errors import Rejected
+from shared.sop.contracts import Outcome, Role, Service, Topic
+from shared.sop.orgchart import OrgChart
+from shared.sop.rules import (
     STANDARD_MINUTES,
     Assignment,
     first_assignment,

@@ -5,19 +5,20 @@ from __future__ import annotations
 import json
 import subprocess
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from urllib.parse import unquote, urlparse
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
-from shared import topology
-from shared.clock import SopClock
-from shared.contracts import Inquiry, schema_name
-from shared.metrics import build_metrics
-from shared.orgchart import OrgChart
-from shared.settings import Settings
-from shared.storage import inquiries, make_engine
-from shared.worker import Context, Outgoing, Route, ServiceSpec, Worker
+from shared.runtime import topology
+from shared.runtime.metrics import build_worker_metrics
+from shared.runtime.settings import Settings
+from shared.runtime.storage import inquiries, make_engine
+from shared.runtime.worker import Outgoing, Route, ServiceSpec, Worker
+from shared.sop.contracts import Inquiry, schema_name
 from tests.helpers import InProcess, drain, publish, ready_count, wait_for
 from tests.shared.test_contracts import INQUIRY
 
@@ -46,10 +47,15 @@ def test_a_worker_reconnects_by_itself_when_the_broker_drops_its_connection(sett
         wait_for(lambda: registered(settings) == 2, what="the inquiry sent after the drop")
 
 
-def test_a_handler_that_raises_dead_letters_that_message_and_keeps_the_rest(
-    settings: Settings, chart: OrgChart
-) -> None:
-    def handle(message: Inquiry, ctx: Context) -> list[Outgoing]:
+def test_a_handler_that_raises_dead_letters_that_message_and_keeps_the_rest(settings: Settings) -> None:
+    @dataclass
+    class Bare:
+        """The least a handler's context can be: the loop knows nothing of the SOP."""
+
+        db: Connection
+        after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+    def handle(message: Inquiry, ctx: Bare) -> list[Outgoing]:
         if message.text == "boom":
             raise RuntimeError("a bug")
         ctx.db.execute(
@@ -67,15 +73,19 @@ def test_a_handler_that_raises_dead_letters_that_message_and_keeps_the_rest(
 
     spec = ServiceSpec(
         name="intake",
-        routes={schema_name(Inquiry): Route(Inquiry, handle, key=lambda m, _id: m.id)},
+        routes={
+            schema_name(Inquiry): Route(
+                Inquiry, handle, key=lambda m, _id: m.id, consumes=((topology.INBOUND, "inquiry.*"),)
+            )
+        },
+        context=lambda _settings, _registry: lambda db, _sender: Bare(db),
     )
-    metrics = build_metrics()
+    metrics = build_worker_metrics()
     worker = Worker(
         spec,
+        lambda db, _sender: Bare(db),
         amqp_url=settings.amqp_url,
         engine=make_engine(settings.database_url),
-        clock=SopClock(),
-        chart=chart,
         metrics=metrics,
     )
     stop = threading.Event()

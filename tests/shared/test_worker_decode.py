@@ -7,8 +7,8 @@ import json
 import pytest
 
 from services.intake.service import SPEC as INTAKE
-from shared.errors import Rejected
-from shared.worker import decode
+from shared.runtime.errors import Rejected
+from shared.runtime.worker.decoding import decode
 from tests.shared.test_contracts import INQUIRY
 
 LIMIT = 64 * 1024

@@ -13,14 +13,14 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from shared import topology
-from shared.contracts import Outcome
-from shared.errors import Rejected
-from shared.office_calendar import make_clock
-from shared.orgchart import OrgChart
-from shared.settings import Settings
-from shared.staff import control_card, send_result, take_next
-from shared.storage import handovers, inquiries, make_engine
+from shared.runtime import topology
+from shared.runtime.errors import Rejected
+from shared.runtime.settings import Settings
+from shared.runtime.storage import handovers, inquiries, make_engine
+from shared.sop.contracts import Outcome
+from shared.sop.office_calendar import make_clock
+from shared.sop.orgchart import OrgChart
+from shared.staff.actions import control_card, send_result, take_next
 from tests.helpers import InProcess, drain, publish, ready_count, wait_for
 from tests.shared.test_contracts import INQUIRY
 

@@ -1,0 +1,66 @@
+"""The pipeline's services, in pipeline order, and what follows from their specs.
+
+Each service is a package `services/<name>/` whose `service.py` defines `SPEC`. Everything that
+lists services (the runner, `bamsos setup`'s topology, the broker users in `deploy/`, the metrics
+ports, the dashboard's queues) reads them from here.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import pika
+
+from shared.runtime import topology
+from shared.runtime.errors import ConfigError
+from shared.runtime.settings import Settings
+from shared.runtime.storage import create_database, migrate
+from shared.runtime.worker import ServiceSpec
+from shared.sop.orgchart import OrgChart, load_chart
+
+NAMES: tuple[str, ...] = ("intake", "router", "editor_bridge", "pickup_bridge", "reporter")
+
+
+def spec(name: str) -> ServiceSpec[Any]:
+    if name not in NAMES:
+        raise ConfigError(f"unknown service '{name}'; the services are: {', '.join(NAMES)}")
+    found: ServiceSpec[Any] = importlib.import_module(f"services.{name}.service").SPEC
+    return found
+
+
+def specs() -> list[ServiceSpec[Any]]:
+    return [spec(name) for name in NAMES]
+
+
+def metrics_ports() -> dict[str, int]:
+    """Each service's default /metrics port (BAMSOS_METRICS_PORTS overrides some or all)."""
+    return {s.name: s.metrics_port for s in specs()}
+
+
+def service_queues() -> list[topology.Queue]:
+    """The queue each service consumes, fed by its routes' bindings."""
+    return [topology.Queue(s.queue, s.bindings) for s in specs()]
+
+
+def all_queues(chart: OrgChart) -> list[topology.Queue]:
+    """Every queue of the pipeline: the services', one per staff unit, and the connector's."""
+    return [*service_queues(), *topology.unit_queues(chart.unit_keys()), topology.REPLIES]
+
+
+def declare_topology(channel: Any, chart: OrgChart, queue_type: str = "classic") -> None:
+    """Declare the whole topology on a pika channel. Idempotent."""
+    topology.declare(channel, all_queues(chart), queue_type)
+
+
+def setup(settings: Settings) -> OrgChart:
+    """`bamsos setup`: declare the broker topology and create/migrate the database. Idempotent."""
+    chart = load_chart(settings.org_chart)
+    connection = pika.BlockingConnection(pika.URLParameters(settings.amqp_url))
+    try:
+        declare_topology(connection.channel(), chart, settings.queue_type)
+    finally:
+        connection.close()
+    create_database(settings.database_url)
+    migrate(settings.database_url)
+    return chart

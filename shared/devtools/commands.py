@@ -1,0 +1,168 @@
+"""The development tools' commands: `bamsos demo`, `bamsos bench` and `bamsos chaos`.
+
+They run throwaway pipelines on this host's servers; `bamsos chaos` also restarts those servers, so
+it refuses to run unless `--restart-host-servers` is spelled out (or it is told to restart none).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from shared.runtime.settings import load_settings
+
+
+@click.command()
+@click.option("--inquiries", "count", default=40, show_default=True, help="How many to send.")
+@click.option(
+    "--time-scale",
+    default=60.0,
+    show_default=True,
+    help="SOP clock speed: 60 makes a 5-minute standard pass in 5 seconds.",
+)
+@click.option("--timeout", default=180.0, show_default=True, help="Seconds to wait for replies.")
+@click.option(
+    "--calendar",
+    type=click.Choice(["24x7", "office"]),
+    default="24x7",
+    show_default=True,
+    help="The demo runs at any hour: by default every second counts toward the standards.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("laporan-demo"),
+    show_default=True,
+    help="The month's laporan is written to this name with .pdf, .xlsx and .csv.",
+)
+@click.option(
+    "--dashboard-png",
+    type=click.Path(path_type=Path),
+    help="Also run a local Prometheus (Debian's) with deploy/'s rules and draw the dashboard here.",
+)
+def demo(
+    count: int, time_scale: float, timeout: float, calendar: str, out: Path, dashboard_png: Path | None
+) -> None:
+    """The whole pipeline on the local servers with a demo feed and simulated staff."""
+    from shared.devtools.demo import run_demo
+
+    settings = load_settings().model_copy(update={"time_scale": time_scale, "calendar": calendar})
+    sys.exit(run_demo(settings, count=count, timeout=timeout, out=out, dashboard_png=dashboard_png))
+
+
+@click.command()
+@click.option("--inquiries", "count", default=300, show_default=True)
+@click.option("--seconds", default=30.0, show_default=True, help="Spread the feed over this long.")
+@click.option("--kill-every", default=2.0, show_default=True, help="Seconds between kill -9s.")
+@click.option("--broker-restarts", default=1, show_default=True, help="Restarts of the local RabbitMQ.")
+@click.option("--database-restarts", default=1, show_default=True, help="Restarts of the local PostgreSQL.")
+@click.option("--seed", type=int, default=None)
+@click.option(
+    "--restart-host-servers",
+    is_flag=True,
+    help="Agree that the run restarts this host's RabbitMQ and PostgreSQL (every client is cut off).",
+)
+def chaos(
+    count: int,
+    seconds: float,
+    kill_every: float,
+    broker_restarts: int,
+    database_restarts: int,
+    seed: int | None,
+    restart_host_servers: bool,
+) -> None:
+    """Inject faults into a throwaway pipeline and check nothing was lost or doubled (needs root).
+
+    A development tool: besides kill -9 of its own services it restarts the host's RabbitMQ and
+    PostgreSQL, which cuts off everything else using them, so it asks for --restart-host-servers.
+    """
+    from shared.devtools.chaos import run_chaos
+
+    if (broker_restarts or database_restarts) and not restart_host_servers:
+        raise click.UsageError(
+            "this run restarts the host's RabbitMQ and PostgreSQL: add --restart-host-servers, "
+            "or --broker-restarts 0 --database-restarts 0"
+        )
+
+    report = run_chaos(
+        load_settings(),
+        count=count,
+        seconds=seconds,
+        kill_every=kill_every,
+        broker_restarts=broker_restarts,
+        database_restarts=database_restarts,
+        seed=seed,
+    )
+    for line in report.lines():
+        click.echo(line)
+    sys.exit(0 if report.ok else 1)
+
+
+@click.command()
+@click.option("--inquiries", "count", default=5000, show_default=True, help="The flood, for throughput.")
+@click.option("--latency-inquiries", default=2000, show_default=True, help="Sent at a fixed rate.")
+@click.option("--load", default=0.5, show_default=True, help="That rate, as a share of the throughput.")
+@click.option("--routers", default=1, show_default=True, help="Copies of the router.")
+@click.option("--scale-out", is_flag=True, help="Also run with 2 routers, to compare.")
+@click.option("--references/--no-references", default=True, show_default=True)
+@click.option(
+    "--laporan-cases",
+    type=int,
+    multiple=True,
+    help="Also time the laporan (PDF, XLSX, CSV) over this many generated cases; repeatable.",
+)
+@click.option("--out", type=click.Path(path_type=Path), default=Path("bench-results.json"))
+def bench(
+    count: int,
+    latency_inquiries: int,
+    load: float,
+    routers: int,
+    scale_out: bool,
+    references: bool,
+    laporan_cases: tuple[int, ...],
+    out: Path,
+) -> None:
+    """Measure the pipeline against a bare and a naive chain in the same run (needs root)."""
+    from shared.devtools.bench import run_bench, to_json_file
+
+    settings = load_settings()
+    runs = [
+        run_bench(
+            settings,
+            count=count,
+            latency_count=latency_inquiries,
+            load_share=load,
+            routers=routers,
+            references=references,
+        )
+    ]
+    if scale_out:
+        runs.append(
+            run_bench(
+                settings,
+                count=count,
+                latency_count=latency_inquiries,
+                load_share=load,
+                routers=max(2, routers + 1),
+                references=False,
+            )
+        )
+    for result in runs:
+        for line in result.lines():
+            click.echo(line)
+        click.echo()
+    laporan = None
+    if laporan_cases:
+        import tempfile
+
+        from shared.devtools import laporan_bench
+
+        with tempfile.TemporaryDirectory(prefix="bamsos-laporan-bench-") as tmp:
+            laporan = laporan_bench.run(list(laporan_cases), Path(tmp))
+    to_json_file(runs, str(out), laporan)
+    click.echo(f"results: {out}")
+
+
+dev_commands = (demo, bench, chaos)

@@ -1,0 +1,171 @@
+"""`bamsos demo`: the whole pipeline on the local servers, a feed of inquiries, simulated staff.
+
+Ends with a summary (inquiries, replies, per path, per step against its standard) and the laporan;
+exits non-zero if any inquiry was left without a reply.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from services.catalog import NAMES as SERVICES
+from services.catalog import setup
+from shared.devtools.dashboard_png import render as render_dashboard
+from shared.devtools.feed import make_inquiries
+from shared.devtools.local_prometheus import by_label, free_port, local_prometheus, query
+from shared.devtools.simulation import Connector, Staff, publish_inquiries
+from shared.laporan import FORMATS, Office, Period, office_day, write_laporan
+from shared.runtime.runner import supervise
+from shared.runtime.settings import Settings
+from shared.runtime.storage import handovers, inquiries, make_engine
+from shared.sop.rules import STANDARD_MINUTES, STEP_NAMES
+
+
+def run_demo(
+    settings: Settings, *, count: int, timeout: float, out: Path, dashboard_png: Path | None = None
+) -> int:
+    chart = setup(settings)
+    engine = make_engine(settings.database_url)
+    stop = threading.Event()
+    env = dict(os.environ, BAMSOS_TIME_SCALE=str(settings.time_scale), BAMSOS_CALENDAR=settings.calendar)
+    env.setdefault("BAMSOS_LOG_LEVEL", "warning")  # keep the demo's own output readable
+    with contextlib.ExitStack() as stack:
+        prometheus = None
+        if dashboard_png is not None:
+            # A real Prometheus with deploy/'s rules scrapes the demo's services for the picture.
+            ports = {name: free_port() for name in SERVICES}
+            env["BAMSOS_METRICS_PORTS"] = json.dumps(ports)
+            prometheus = stack.enter_context(local_prometheus(ports))
+        services = threading.Thread(target=supervise, args=(list(SERVICES), stop, env), daemon=True)
+        services.start()
+        # Officers take between half a minute and seven minutes of SOP time, so some steps breach.
+        staff = Staff(
+            settings.amqp_url,
+            chart,
+            think=lambda _task: random.uniform(30, 420) / settings.time_scale,
+        ).start()
+        connector = Connector(settings.amqp_url).start()
+        started = time.time()
+        try:
+            if prometheus is not None:
+                _wait_until(lambda: len(query(prometheus, 'up{job="bamsos"} == 1')) == len(SERVICES), 30)
+            feed = make_inquiries(count)  # sent now: step 1 runs from the citizen's sending
+            click.echo(f"demo: {len(feed)} inquiries, SOP clock x{settings.time_scale:g}")
+            publish_inquiries(settings.amqp_url, feed)
+            ids = [f.id for f in feed]
+            answered = _wait_for_replies(engine, ids, timeout)
+            _wait_until(lambda: _receipts_in(engine, ids), 10)
+            if prometheus is not None and dashboard_png is not None:
+                replies = "sum(bamsos_replies_total)"
+                _wait_until(lambda: sum(by_label(prometheus, replies, "").values()) >= answered, 15)
+                render_dashboard(prometheus, started, time.time(), dashboard_png)
+                click.echo(f"dashboard: {dashboard_png}")
+        finally:
+            connector.stop()
+            staff.stop()
+            stop.set()
+            services.join(30)
+    _print_summary(engine, ids)
+    _write_laporan(engine, settings, Period.month_of(office_day(feed[0].sent_at)), out)
+    if answered < len(feed):
+        click.echo(f"FAILED: {len(feed) - answered} inquiries left without a reply", err=True)
+        return 1
+    return 0
+
+
+def _wait_until(condition: Callable[[], bool], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.5)
+
+
+def _write_laporan(engine: Engine, settings: Settings, period: Period, out: Path) -> None:
+    """The month's laporan in every format: `out` with .pdf, .xlsx and .csv."""
+    office = Office.from_settings(settings)
+    paths = [out.with_suffix(f".{fmt}") for fmt in FORMATS]
+    for fmt, path in zip(FORMATS, paths, strict=True):
+        write_laporan(engine, period, fmt, path, office=office)
+    click.echo(f"laporan {period.text()}: {', '.join(str(p) for p in paths)}")
+
+
+def _replied(engine: Engine, upstream_ids: Sequence[str], column: sa.Column[object]) -> int:
+    with engine.connect() as db:
+        return int(
+            db.scalar(
+                sa.select(sa.func.count())
+                .select_from(inquiries)
+                .where(inquiries.c.upstream_id.in_(upstream_ids), column.is_not(None))
+            )
+            or 0
+        )
+
+
+def _wait_for_replies(engine: Engine, ids: list[str], timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    done, shown = 0, -1
+    while time.monotonic() < deadline:
+        done = _replied(engine, ids, inquiries.c.replied_at)
+        if done != shown:
+            click.echo(f"  dijawab {done}/{len(ids)}")
+            shown = done
+        if done == len(ids):
+            break
+        time.sleep(1)
+    return done
+
+
+def _receipts_in(engine: Engine, ids: list[str]) -> bool:
+    """Every reply sent so far has its delivery receipt (step 8 closed)."""
+    return _replied(engine, ids, inquiries.c.delivered_at) >= _replied(engine, ids, inquiries.c.replied_at)
+
+
+def _print_summary(engine: Engine, ids: list[str]) -> None:
+    mine = inquiries.c.upstream_id.in_(ids)
+    h = handovers.c
+    with engine.connect() as db:
+        total = db.scalar(sa.select(sa.func.count()).select_from(inquiries).where(mine))
+        replied = db.scalar(sa.select(sa.func.count()).where(mine, inquiries.c.replied_at.is_not(None)))
+        paths = db.execute(
+            sa.select(inquiries.c.path, sa.func.count())
+            .where(mine)
+            .group_by(inquiries.c.path)
+            .order_by(inquiries.c.path)
+        ).all()
+        steps = db.execute(
+            sa.select(
+                h.step,
+                sa.func.count(),
+                sa.func.count(h.done_at),
+                sa.func.percentile_cont(0.5).within_group(h.duration_seconds),
+                sa.func.count().filter(h.breached.is_(True)),
+            )
+            .join(inquiries, inquiries.c.inquiry_id == h.inquiry_id)
+            .where(mine)
+            .group_by(h.step)
+            .order_by(h.step)
+        ).all()
+        notices = db.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(h.escalation_level), 0))
+            .join(inquiries, inquiries.c.inquiry_id == h.inquiry_id)
+            .where(mine)
+        )
+    click.echo(f"\nPermohonan: {total}   dijawab: {replied}   peringatan keterlambatan: {notices}")
+    click.echo("Per jalur SOP: " + ", ".join(f"{p or 'belum selesai'}: {n}" for p, n in paths))
+    click.echo(f"\n{'langkah':<44} {'baku':>6} {'kasus':>6} {'selesai':>8} {'median':>8} {'lewat':>6}")
+    for step, n, finished, median, breached in steps:
+        name = f"{step}. {STEP_NAMES[step]}"
+        median_text = f"{median / 60:.1f}m" if median is not None else "-"
+        click.echo(
+            f"{name:<44} {STANDARD_MINUTES[step]:>5}m {n:>6} {finished:>8} {median_text:>8} {breached:>6}"
+        )

@@ -1,0 +1,272 @@
+"""Simulated people around the pipeline, for the demo, the chaos run and the end-to-end tests.
+
+- `publish_inquiries` publishes as a chat connector does.
+- `Staff` play every unit: take a task from the unit's queue (acking at once, as the SOP's officer
+  takes the file), work for a while, then publish a result in Bahasa Indonesia.
+- `Connector` takes the replies off `bamsos.replies` and confirms their delivery.
+
+Each actor runs on one thread with its own pika connection (pika is not thread-safe) and reconnects
+by itself when the broker goes away, keeping what it still owes (results, receipts) to send later.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import itertools
+import json
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Self
+
+import pika
+from pika.exceptions import AMQPError
+
+from shared.runtime import logs, topology
+from shared.runtime.worker import message_properties, to_json
+from shared.sop.contracts import Inquiry, Outcome, Receipt, Role, Task, TaskResult
+from shared.sop.orgchart import OrgChart
+
+log = logs.get("bamsos.simulation")
+
+OFFICERS: dict[Role, list[str]] = {
+    Role.admin: ["Rina (admin)", "Dedi (admin)"],
+    Role.kasi: ["Kasi Hendra", "Kasi Yuli"],
+    Role.kabid: ["Kabid Syafrizal"],
+    Role.editor: ["Operator Wahyu"],
+    Role.pickup: ["Petugas Sari"],
+}
+
+ANSWERS: dict[Role, str] = {
+    Role.admin: (
+        "Terima kasih telah menghubungi Disdukcapil. Persyaratannya: fotokopi KK, KTP-el asli, "
+        "dan formulir F-1.02. Layanan buka Senin-Jumat pukul 08.00-15.00 WIB."
+    ),
+    Role.kasi: (
+        "Sesuai kebijakan pelayanan, permohonan dapat diproses dengan surat keterangan dari "
+        "kelurahan. Silakan datang ke loket dengan membawa berkas asli."
+    ),
+    Role.kabid: (
+        "Setelah kami konsultasikan dengan Kepala Bidang, permohonan Bapak/Ibu dapat dilayani. "
+        "Mohon bawa dokumen pendukung ke kantor Disdukcapil."
+    ),
+    Role.editor: (
+        "Data Bapak/Ibu sudah kami perbaiki di SIAK dan dokumen diterbitkan ulang. Dokumen baru "
+        "dapat diambil di loket 3 mulai besok."
+    ),
+    Role.pickup: (
+        "Dokumen Bapak/Ibu sudah terbit dan dapat diambil di loket pengambilan dokumen lantai 1, "
+        "Senin-Jumat pukul 08.00-15.00 WIB, dengan membawa bukti pendaftaran."
+    ),
+}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _persistent_json() -> pika.BasicProperties:
+    return pika.BasicProperties(content_type="application/json", delivery_mode=2)
+
+
+class _Actor:
+    """A thread with its own connection that reconnects until stopped."""
+
+    def __init__(self, amqp_url: str) -> None:
+        self.amqp_url = amqp_url
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True, name=type(self).__name__)
+        self.reconnects = 0
+
+    def start(self) -> Self:
+        self._thread.start()
+        self._ready.wait(10)
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                connection = pika.BlockingConnection(pika.URLParameters(self.amqp_url))
+            except AMQPError:
+                self._stop.wait(0.5)
+                continue
+            try:
+                self._session(connection)
+            except AMQPError as e:
+                self.reconnects += 1
+                log.info("simulator_reconnecting", actor=type(self).__name__, error=type(e).__name__)
+            finally:
+                if connection.is_open:
+                    with contextlib.suppress(AMQPError):
+                        connection.close()
+
+    def _session(self, connection: Any) -> None:
+        raise NotImplementedError
+
+
+class Staff(_Actor):
+    """Every unit's officers, answering each task after `think(task)` real seconds.
+
+    `escalate(task)` says whether the officer escalates instead of answering; by default a section
+    head escalates every third policy question, so the kasi -> kabid path runs too.
+    """
+
+    def __init__(
+        self,
+        amqp_url: str,
+        chart: OrgChart,
+        think: Callable[[Task], float] = lambda _task: 0.0,
+        escalate: Callable[[Task], bool] | None = None,
+    ) -> None:
+        super().__init__(amqp_url)
+        self.chart = chart
+        self.think = think
+        self.escalate = escalate
+        self.answers: dict[str, str] = {}  # task_id -> text sent
+        self.tasks_seen: list[Task] = []
+        self.notices_seen: list[Task] = []
+        self._seen_ids: set[str] = set()
+        self._due: list[tuple[float, int, Task]] = []
+        self._order = itertools.count()
+        self._unsent: list[TaskResult] = []
+        self._count = 0
+
+    def _decide(self, task: Task) -> TaskResult:
+        self._count += 1
+        if self.escalate is not None:
+            escalating = self.escalate(task)
+        else:
+            escalating = task.role is Role.kasi and task.step == 3 and self._count % 3 == 0
+        text = None if escalating else ANSWERS[task.role]
+        if escalating:
+            outcome = Outcome.escalated
+        elif task.role in (Role.editor, Role.pickup):
+            outcome = Outcome.done
+        else:
+            outcome = Outcome.answered
+        if text:
+            self.answers[task.task_id] = text
+        officer = random.choice(OFFICERS[task.role])
+        return TaskResult(task_id=task.task_id, officer=officer, outcome=outcome, text=text, at=_now())
+
+    def _session(self, connection: Any) -> None:
+        channel = connection.channel()
+        channel.confirm_delivery()
+        channel.basic_qos(prefetch_count=50)
+
+        def on_task(ch: Any, method: Any, _props: Any, body: bytes) -> None:
+            task = Task.model_validate_json(body)
+            if task.kind == "notice":
+                self.notices_seen.append(task)
+            elif task.task_id not in self._seen_ids:  # a task sent twice is worked once
+                self._seen_ids.add(task.task_id)
+                self.tasks_seen.append(task)
+                heapq.heappush(self._due, (time.monotonic() + self.think(task), next(self._order), task))
+            ch.basic_ack(method.delivery_tag)
+
+        for key in self.chart.unit_keys():
+            channel.basic_consume(topology.TASK_QUEUE_PREFIX + key, on_task)
+        self._ready.set()
+        while not self._stop.is_set():
+            connection.process_data_events(time_limit=0.05)
+            while self._due and self._due[0][0] <= time.monotonic():
+                _, _, task = heapq.heappop(self._due)
+                self._unsent.append(self._decide(task))
+            while self._unsent:
+                # Confirmed publish; if the broker goes away the result stays owed.
+                channel.basic_publish(
+                    topology.EVENTS, topology.TASK_RESULT, to_json(self._unsent[0]), _persistent_json()
+                )
+                self._unsent.pop(0)
+
+
+class Connector(_Actor):
+    """The chat connector's side: collects replies and (optionally) sends delivery receipts."""
+
+    def __init__(self, amqp_url: str, receipts: bool = True) -> None:
+        super().__init__(amqp_url)
+        self.receipts = receipts
+        self.replies: list[dict[str, Any]] = []
+        self.arrived: dict[str, float] = {}  # upstream id -> time.monotonic() of its reply
+        self.redelivered = 0
+        self._unsent: list[tuple[str, Receipt]] = []
+
+    def _session(self, connection: Any) -> None:
+        channel = connection.channel()
+        channel.confirm_delivery()
+
+        def on_reply(ch: Any, method: Any, _props: Any, body: bytes) -> None:
+            reply = json.loads(body)
+            if method.redelivered and any(r["reply_id"] == reply["reply_id"] for r in self.replies):
+                self.redelivered += 1  # our ack was lost with the connection: not a second reply
+            else:
+                self.replies.append(reply)
+                self.arrived[reply["in_reply_to"]] = time.monotonic()
+                if self.receipts:
+                    receipt = Receipt(reply_id=reply["reply_id"], delivered_at=_now())
+                    self._unsent.append((f"receipt.{reply['channel']}", receipt))
+            ch.basic_ack(method.delivery_tag)
+
+        channel.basic_consume(topology.REPLIES_QUEUE, on_reply)
+        self._ready.set()
+        while not self._stop.is_set():
+            connection.process_data_events(time_limit=0.05)
+            while self._unsent:
+                key, receipt = self._unsent[0]
+                channel.basic_publish(topology.INBOUND, key, to_json(receipt), _persistent_json())
+                self._unsent.pop(0)
+
+
+@dataclass
+class Publisher:
+    """Publishes inquiries as a connector does: persistent, confirmed; retries until confirmed."""
+
+    amqp_url: str
+    published: int = 0
+    retries: int = 0
+    _connection: Any = field(default=None, repr=False)
+    _channel: Any = field(default=None, repr=False)
+
+    def publish(self, inquiry: Inquiry) -> None:
+        body = to_json(inquiry)
+        properties = message_properties(f"{inquiry.channel.value}-{inquiry.id}", "connector")
+        while True:
+            try:
+                if self._channel is None:
+                    self._connection = pika.BlockingConnection(pika.URLParameters(self.amqp_url))
+                    self._channel = self._connection.channel()
+                    self._channel.confirm_delivery()
+                self._channel.basic_publish(
+                    topology.INBOUND, f"inquiry.{inquiry.channel.value}", body, properties, mandatory=True
+                )
+                self.published += 1
+                return
+            except AMQPError:
+                # Unconfirmed: send again (intake de-duplicates on channel and id).
+                self.retries += 1
+                self.close()
+                time.sleep(0.5)
+
+    def close(self) -> None:
+        if self._connection is not None and self._connection.is_open:
+            with contextlib.suppress(AMQPError):
+                self._connection.close()
+        self._connection = self._channel = None
+
+
+def publish_inquiries(amqp_url: str, inquiries: list[Inquiry]) -> None:
+    publisher = Publisher(amqp_url)
+    try:
+        for inquiry in inquiries:
+            publisher.publish(inquiry)
+    finally:
+        publisher.close()

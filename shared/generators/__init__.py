@@ -1,0 +1,9 @@
+"""The code that writes BAMSOS's committed, generated files: the Prometheus rules and the Grafana
+dashboard (`observability`), the RabbitMQ users and permissions (`access`), both under `deploy/`
+(`bamsos deploy-files`), and the contract's JSON Schema and AsyncAPI under `docs/contract/`
+(`contract_docs`, `bamsos contract`). `--check` fails when a committed file drifts from its source."""
+
+from pathlib import Path
+
+# The repository's root, where deploy/ and docs/ live.
+REPO_ROOT = Path(__file__).resolve().parents[2]

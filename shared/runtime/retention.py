@@ -1,0 +1,44 @@
+"""Retention of personal data (UU 27/2022 on personal data protection): past a configured age a
+closed case's citizen data is erased, while every count, step and time the reports need stays.
+
+Erased: the account, the name, the citizen's text and the reply's text of closed cases, and the
+sent messages kept in the outbox (they carry the same). Kept: the case's channel, topic, service,
+times, SOP path and its whole control card, so past laporan and metrics come out the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from shared.runtime.storage import inquiries, outbox
+
+ERASED = "(dihapus)"
+
+
+@dataclass(frozen=True)
+class Erased:
+    cases: int
+    messages: int
+
+
+def erase_personal_data(engine: Engine, *, older_than_days: int, now: datetime) -> Erased:
+    """Erase the personal data of cases answered more than `older_than_days` ago. Idempotent."""
+    cutoff = now - timedelta(days=older_than_days)
+    c = inquiries.c
+    with engine.begin() as db:
+        cases = db.execute(
+            sa.update(inquiries)
+            .where(c.replied_at < cutoff, c.account != ERASED)
+            .values(
+                account=ERASED,
+                name=None,
+                text=ERASED,
+                reply_text=sa.case((c.reply_text.is_(None), None), else_=ERASED),
+            )
+        ).rowcount
+        messages = db.execute(sa.delete(outbox).where(outbox.c.sent_at < cutoff)).rowcount
+    return Erased(cases, messages)

@@ -1,0 +1,72 @@
+"""All configuration, in one pydantic-settings class: environment variables `BAMSOS_*`.
+
+Read once in the entry point and passed down; nothing below it reads the environment.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, PositiveFloat, PositiveInt
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting has a default that works on a developer's machine with the local servers."""
+
+    model_config = SettingsConfigDict(env_prefix="BAMSOS_", env_file=None, extra="ignore")
+
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
+    database_url: str = "postgresql+psycopg2://postgres@127.0.0.1:5432/bamsos"
+    # N makes the SOP clock run N times faster: a 5-minute standard passes in 300/N real seconds.
+    time_scale: PositiveFloat = 1.0
+    # Which time counts toward a standard: office hours on working days, or every second.
+    calendar: Literal["office", "24x7"] = "office"
+    office_hours: str = "mon-thu 07:30-16:00; fri 07:30-16:30"
+    timezone: str = "Asia/Jakarta"
+    closed_dates: list[date] = Field(default_factory=list)  # an office's own closed days (cuti)
+    org_chart: Path | None = None
+    # Classification of inquiries that arrive without topic or service (docs/classification.md).
+    classify_rules: Path | None = None
+    triage_threshold: float = Field(default=0.5, ge=0, le=1)
+    queue_type: Literal["classic", "quorum"] = "classic"
+    # The worker loop: how many deliveries the broker may hand over unacked, and how many are
+    # committed in one database transaction and one broker transaction.
+    prefetch: PositiveInt = 200
+    batch_size: PositiveInt = 100
+    max_message_bytes: PositiveInt = 64 * 1024
+    metrics_host: str = "127.0.0.1"
+    # Per service, where its /metrics is served (0: not served); a service not named here serves on
+    # its spec's default port (9101 intake … 9105 reporter).
+    metrics_ports: dict[str, int] = Field(default_factory=dict)
+    # Test-only failpoint: the worker exits at this point of its loop (see Worker.failpoint).
+    crash_at: Literal["before_db_commit", "after_db_commit", "after_amqp_commit"] | None = None
+    # Least privilege (shared/generators/access.py): with unit users, a task result counts only when
+    # published by the broker user of the unit holding the task (`<prefix>staff.<unit>`).
+    unit_users: bool = False
+    broker_user_prefix: str = ""
+    # Personal data of cases answered longer ago than this is erased by `bamsos retensi`.
+    retention_days: PositiveInt = 365
+    # The laporan's letterhead (kop surat) and signature block; an empty name or NIP leaves a
+    # dotted line to fill in by hand.
+    report_government: str = "PEMERINTAH KOTA PEKANBARU"
+    report_office: str = "DINAS KEPENDUDUKAN DAN PENCATATAN SIPIL"
+    report_address: str = ""
+    report_sop_number: str = "060/Dukcapil-PDIP/702/2020"
+    report_city: str = "Pekanbaru"
+    report_head_title: str = "Kepala Dinas Kependudukan dan Pencatatan Sipil Kota Pekanbaru"
+    report_head_name: str = ""
+    report_head_nip: str = ""
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["console", "json"] = "console"
+
+
+def load_settings() -> Settings:
+    """The settings from the environment, with logging set up by them: how every command starts."""
+    from shared.runtime import logs
+
+    settings = Settings()
+    logs.configure(settings.log_level, settings.log_format)
+    return settings

@@ -1,0 +1,87 @@
+"""The RabbitMQ topology: exchanges, queues and bindings, declared by `bamsos setup`.
+
+Every exchange and queue is durable. Every queue dead-letters to `bamsos.dead`, whose one queue
+`bamsos.dead.letters` keeps whatever could not be processed, with the reason in its headers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+INBOUND = "bamsos.inbound"
+TASKS = "bamsos.tasks"
+EVENTS = "bamsos.events"
+OUTBOUND = "bamsos.outbound"
+DEAD = "bamsos.dead"
+
+DEAD_LETTER_QUEUE = "bamsos.dead.letters"
+REPLIES_QUEUE = "bamsos.replies"  # where the chat connector takes the replies from
+TASK_QUEUE_PREFIX = "bamsos.tasks."
+
+# Routing keys on bamsos.events.
+REGISTERED = "inquiry.registered"
+TASK_RESULT = "task.result"
+CASE_RESOLVED = "case.resolved"
+CASE_REPLIED = "case.replied"
+
+
+def handover_key(role: str) -> str:
+    return f"case.handover.{role}"
+
+
+def result_key(role: str) -> str:
+    """Where the router passes on a result for a bridge's unit (only the router takes task.result)."""
+    return f"case.result.{role}"
+
+
+def service_queue(service: str) -> str:
+    return f"bamsos.{service}"
+
+
+@dataclass(frozen=True)
+class Queue:
+    name: str
+    bindings: tuple[tuple[str, str], ...] = field(default=())  # (exchange, routing key)
+
+
+# Bindings earlier versions made, removed by `setup` (unbinding a missing binding is harmless).
+OBSOLETE_BINDINGS: tuple[tuple[str, str, str], ...] = (
+    (service_queue("editor_bridge"), EVENTS, TASK_RESULT),
+    (service_queue("pickup_bridge"), EVENTS, TASK_RESULT),
+)
+
+
+def unit_queues(unit_keys: list[str]) -> list[Queue]:
+    """One queue per staff unit (`bamsos.tasks.<key>`), fed by its routing key on bamsos.tasks."""
+    return [Queue(TASK_QUEUE_PREFIX + key, ((TASKS, key),)) for key in unit_keys]
+
+
+def unit_user(queue_key: str) -> str:
+    """The RabbitMQ user of the unit whose queue is `bamsos.tasks.<queue_key>`."""
+    return f"staff.{queue_key}"
+
+
+REPLIES = Queue(REPLIES_QUEUE, ((OUTBOUND, "reply.*"),))
+
+
+def queue_arguments(queue_type: str) -> dict[str, Any]:
+    args: dict[str, Any] = {"x-dead-letter-exchange": DEAD, "x-queue-type": queue_type}
+    if queue_type == "quorum":
+        # A poison message that crashes its consumer is dead-lettered after 20 deliveries.
+        args["x-delivery-limit"] = 20
+    return args
+
+
+def declare(channel: Any, queues: list[Queue], queue_type: str = "classic") -> None:
+    """Declare the exchanges, the dead-letter queue and `queues` on a pika channel. Idempotent."""
+    for exchange in (INBOUND, TASKS, EVENTS, OUTBOUND, DEAD):
+        channel.exchange_declare(exchange, exchange_type="topic", durable=True)
+    channel.queue_declare(DEAD_LETTER_QUEUE, durable=True, arguments={"x-queue-type": queue_type})
+    channel.queue_bind(DEAD_LETTER_QUEUE, DEAD, routing_key="#")
+    for queue in queues:
+        channel.queue_declare(queue.name, durable=True, arguments=queue_arguments(queue_type))
+        for exchange, key in queue.bindings:
+            channel.queue_bind(queue.name, exchange, routing_key=key)
+    for queue_name, exchange, key in OBSOLETE_BINDINGS:
+        channel.queue_unbind(queue_name, exchange, routing_key=key)

@@ -1,0 +1,79 @@
+"""The worker's AMQP side: the connection, what everything published carries, and dead letters.
+
+The consuming channel is in AMQP transaction mode: a batch's outputs, dead letters and acks take
+effect together on `tx.commit-ok`, which is also the broker taking responsibility for the outputs
+(RabbitMQ's "Broker Semantics").
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import pika
+
+from shared.runtime import logs, topology
+from shared.runtime.errors import Rejected
+from shared.runtime.worker.decoding import Delivery
+
+log = logs.get("bamsos.worker")
+
+
+def connect(amqp_url: str) -> pika.BlockingConnection:
+    params = pika.URLParameters(amqp_url)
+    params.heartbeat = 30
+    params.blocked_connection_timeout = 60
+    return pika.BlockingConnection(params)
+
+
+def message_properties(message_id: str, app_id: str) -> pika.BasicProperties:
+    """What everything the pipeline publishes carries: persistent JSON with a message id."""
+    return pika.BasicProperties(
+        content_type="application/json",
+        delivery_mode=pika.DeliveryMode.Persistent,
+        message_id=message_id,
+        app_id=app_id,
+        timestamp=int(time.time()),
+    )
+
+
+def publish(
+    channel: Any, service: str, exchange: str, routing_key: str, body: bytes, message_id: str
+) -> None:
+    properties = message_properties(message_id, f"bamsos.{service}")
+    channel.basic_publish(exchange, routing_key, body, properties=properties)
+
+
+def dead_letter(channel: Any, service: str, delivery: Delivery, rejected: Rejected) -> None:
+    """Send a delivery to bamsos.dead as it came, with why in `x-bamsos-*` headers."""
+    queue = topology.service_queue(service)
+    original = delivery.properties
+    headers = dict(original.headers or {})
+    headers.update(
+        {
+            "x-bamsos-reason": rejected.reason,
+            "x-bamsos-detail": rejected.detail,
+            "x-bamsos-queue": queue,
+            "x-bamsos-service": service,
+            "x-bamsos-dead-at": datetime.now(UTC).isoformat(),
+        }
+    )
+    properties = pika.BasicProperties(
+        content_type=original.content_type,
+        delivery_mode=pika.DeliveryMode.Persistent,
+        message_id=original.message_id,
+        type=original.type,
+        app_id=original.app_id,
+        timestamp=original.timestamp,
+        user_id=None,  # the broker checks user_id against our own user: drop the original's
+        headers=headers,
+    )
+    channel.basic_publish(topology.DEAD, queue, delivery.body, properties=properties)
+    log.warning(
+        "dead_lettered",
+        service=service,
+        reason=rejected.reason,
+        detail=rejected.detail,
+        message_id=original.message_id,
+    )

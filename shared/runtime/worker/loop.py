@@ -1,0 +1,188 @@
+"""The consume -> handle -> commit -> publish -> ack loop, written once for every service.
+
+The acknowledgement policy, in one table:
+
+| what happened to a delivery                   | what the loop does                                  |
+|-----------------------------------------------|-----------------------------------------------------|
+| handled                                       | effect + outbox rows committed, then outputs        |
+|                                               | published and the delivery acked in one AMQP tx     |
+| already handled (same dedupe key)             | no effect; outputs its first run left unsent are    |
+|                                               | published with the ack; else just acked             |
+| undecodable / invalid / refused by the SOP    | published to `bamsos.dead` with the reason, acked   |
+| (`Rejected`), or a bug in the handler         | in the same AMQP tx: never requeued, never dropped  |
+| database or broker away (transient)           | nothing acked: a few quick retries, then reconnect  |
+|                                               | with backoff; the broker redelivers                 |
+
+Deliveries are handled in batches: one database transaction (`batch`) and one AMQP transaction per
+batch (`amqp`). The outputs are recorded in the outbox with the effect (`ledger`); a crash after the
+database commit and before the AMQP commit leaves the input unacked, so it comes back, is found
+handled, and publishes exactly the recorded outputs (same message ids).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pika.exceptions import AMQPError
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+
+from shared.runtime import logs
+from shared.runtime.errors import TransientError
+from shared.runtime.metrics import WorkerMetrics
+from shared.runtime.worker import amqp, ledger
+from shared.runtime.worker.batch import Batch, BatchHandler
+from shared.runtime.worker.decoding import Delivery
+from shared.runtime.worker.spec import ContextFactory, ServiceSpec, to_json
+
+TICK_EVERY_SECONDS = 1.0
+QUICK_RETRIES = 3
+
+
+class Worker:
+    """Runs one service: consumes its queue until `stop` is set, reconnecting when needed."""
+
+    def __init__(
+        self,
+        spec: ServiceSpec[Any],
+        make_context: ContextFactory[Any],
+        *,
+        amqp_url: str,
+        engine: Engine,
+        metrics: WorkerMetrics,
+        prefetch: int = 200,
+        batch_size: int = 100,
+        max_message_bytes: int = 64 * 1024,
+        crash_at: str | None = None,
+    ) -> None:
+        self.spec = spec
+        self.make_context = make_context
+        self.amqp_url = amqp_url
+        self.engine = engine
+        self.metrics = metrics
+        self.prefetch = prefetch
+        self.batch_size = batch_size
+        self.crash_at = crash_at
+        self.log = logs.get("bamsos.worker").bind(service=spec.name)
+        self.handler = BatchHandler(
+            spec, make_context, max_message_bytes=max_message_bytes, failpoint=self.failpoint
+        )
+
+    def failpoint(self, name: str) -> None:
+        """For the crash tests: die here, as `kill -9` would, when `BAMSOS_CRASH_AT` names this point.
+
+        Points: `before_db_commit`, `after_db_commit` (before the AMQP commit), `after_amqp_commit`
+        (before the outbox rows are marked sent). Off unless set.
+        """
+        if self.crash_at == name:
+            self.log.warning("crashing_on_purpose", point=name)
+            os._exit(137)
+
+    # --- the outer loop: connect, serve, back off and reconnect ------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        delay = 0.5
+        while not stop.is_set():
+            try:
+                self._serve(stop)
+                delay = 0.5
+            except (AMQPError, TransientError, DBAPIError, OSError) as e:
+                self.log.warning("connection_lost", error=type(e).__name__, retry_in=delay)
+                stop.wait(delay)
+                delay = min(delay * 2, 15.0)
+        self.log.info("stopped")
+
+    def _serve(self, stop: threading.Event) -> None:
+        connection = amqp.connect(self.amqp_url)
+        try:
+            channel = connection.channel()
+            channel.basic_qos(prefetch_count=self.prefetch)
+            channel.tx_select()
+            pending: list[Delivery] = []
+
+            def on_message(_ch: Any, method: Any, properties: Any, body: bytes) -> None:
+                pending.append(Delivery(method.delivery_tag, properties, body))
+
+            channel.basic_consume(self.spec.queue, on_message_callback=on_message)
+            self.log.info("consuming", queue=self.spec.queue)
+            next_tick = 0.0
+            while not stop.is_set():
+                connection.process_data_events(time_limit=0.2)
+                # Gather what has already arrived into one batch, without waiting for more.
+                while pending and len(pending) < self.batch_size:
+                    before = len(pending)
+                    connection.process_data_events(time_limit=0)
+                    if len(pending) == before:
+                        break
+                while pending:
+                    batch, pending[:] = pending[: self.batch_size], pending[self.batch_size :]
+                    self._handle_batch(channel, batch)
+                if self.spec.tick is not None and time.monotonic() >= next_tick:
+                    self._run_tick(channel)
+                    next_tick = time.monotonic() + TICK_EVERY_SECONDS
+        finally:
+            if connection.is_open:
+                with contextlib.suppress(AMQPError):
+                    connection.close()
+
+    # --- one batch ------------------------------------------------------------------------------
+
+    def _handle_batch(self, channel: Any, deliveries: list[Delivery]) -> None:
+        started = time.perf_counter()
+        name = self.spec.name
+        with self.engine.connect() as db:
+            try:
+                batch = self._with_retries(lambda: self.handler.process(db, deliveries))
+                self.failpoint("after_db_commit")
+                for row in batch.outbox:
+                    amqp.publish(channel, name, row.exchange, row.routing_key, row.body, row.message_id)
+                for delivery, rejected in batch.dead:
+                    amqp.dead_letter(channel, name, delivery, rejected)
+                channel.basic_ack(delivery_tag=deliveries[-1].tag, multiple=True)
+                channel.tx_commit()
+                self.failpoint("after_amqp_commit")
+                try:
+                    ledger.mark_sent(db, [row.id for row in batch.outbox])
+                except DBAPIError as e:
+                    # Published already. Left unsent, the rows are harmless: their input was acked,
+                    # so nothing takes them up again (a later duplicate of the input would resend).
+                    self.log.warning("outbox_mark_failed", rows=len(batch.outbox), error=type(e).__name__)
+            finally:
+                ledger.release_sources(db)
+        for action in batch.after_commit:
+            action()
+        self.metrics.count_batch(name, batch.outcomes, [r.reason for _d, r in batch.dead])
+        self.metrics.observe_handling(name, time.perf_counter() - started, len(deliveries))
+
+    def _with_retries(self, attempt: Callable[[], Batch]) -> Batch:
+        for n in range(QUICK_RETRIES):
+            try:
+                return attempt()
+            except DBAPIError as e:
+                if not ledger.is_transient(e):
+                    raise
+                self.log.warning("database_unavailable", attempt=n + 1, error=type(e).__name__)
+                time.sleep(0.2 * 2**n)
+        raise TransientError("database unavailable; deliveries left unacked for redelivery")
+
+    def _run_tick(self, channel: Any) -> None:
+        """Periodic work (the router's due-time scan). Its outputs are published and committed on
+        the broker inside the database transaction: if the database commit then fails, the next
+        tick finds the same work and sends it again (a repeated notice, never a lost one)."""
+        assert self.spec.tick is not None
+        with self.engine.begin() as db:
+            ctx = self.make_context(db, None)
+            outgoing = self.spec.tick(ctx)
+            for o in outgoing:
+                amqp.publish(
+                    channel, self.spec.name, o.exchange, o.routing_key, to_json(o.message), o.message_id
+                )
+            if outgoing:
+                channel.tx_commit()
+        for action in ctx.after_commit:
+            action()

@@ -1,0 +1,78 @@
+"""What a pipeline handler works with: the open transaction, the SOP clock, the org chart, the
+SOP's metrics and the classifier, built once at a service's start from the settings.
+
+Every service's spec names `pipeline_context` as its context; tests build a `HandlerSetup` of
+their own (a fixed clock, a fresh registry) and run a handler with `shared/runtime/worker/harness.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry
+from sqlalchemy.engine import Connection
+
+from shared.runtime.settings import Settings
+from shared.runtime.worker import ContextFactory
+from shared.sop.classify import Classifier, load_rules
+from shared.sop.clock import SopClock
+from shared.sop.metrics import SopMetrics, build_sop_metrics
+from shared.sop.office_calendar import make_clock
+from shared.sop.orgchart import OrgChart, load_chart
+
+
+@dataclass
+class Context:
+    """What a handler gets besides its message."""
+
+    db: Connection
+    clock: SopClock
+    chart: OrgChart
+    metrics: SopMetrics
+    classifier: Classifier
+    # Who published the message (its AMQP user_id, checked by RabbitMQ), and when a unit's results
+    # must come from that unit's own broker user, the prefix of those users' names (see
+    # shared/generators/access.py); None: not enforced (a single-user stack).
+    sender: str | None = None
+    unit_user_prefix: str | None = None
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+    def on_commit(self, action: Callable[[], None]) -> None:
+        """Run `action` (e.g. a metric update) only once the transaction has committed."""
+        self.after_commit.append(action)
+
+
+@dataclass(frozen=True)
+class HandlerSetup:
+    """The office's setup every handler of a service shares, built once at its start."""
+
+    clock: SopClock
+    chart: OrgChart
+    metrics: SopMetrics
+    classifier: Classifier
+    unit_user_prefix: str | None = None
+
+    def context(self, db: Connection, sender: str | None) -> Context:
+        return Context(
+            db=db,
+            clock=self.clock,
+            chart=self.chart,
+            metrics=self.metrics,
+            classifier=self.classifier,
+            sender=sender,
+            unit_user_prefix=self.unit_user_prefix,
+        )
+
+
+def pipeline_context(settings: Settings, registry: CollectorRegistry) -> ContextFactory[Context]:
+    """The context factory of every pipeline service, from the settings."""
+    setup = HandlerSetup(
+        clock=make_clock(settings),
+        chart=load_chart(settings.org_chart),
+        metrics=build_sop_metrics(registry),
+        classifier=Classifier(load_rules(settings.classify_rules), settings.triage_threshold),
+        unit_user_prefix=settings.broker_user_prefix if settings.unit_users else None,
+    )
+    setup.metrics.start_at_zero()
+    return setup.context

@@ -1,0 +1,186 @@
+"""The control card (kartu kendali): every handover of a case, appended and closed once.
+
+The SOP: "every officer initials and dates each handover and receipt along the flow, so that when a
+case is late one can see where the delay happened". A row is a handover: step, from role, to role,
+officer, handed_at, taken_at, done_at, the standard, the time taken in SOP seconds, breached or not.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from shared.runtime import topology
+from shared.runtime.storage import handovers, inquiries
+from shared.runtime.worker import Outgoing
+from shared.sop.context import Context
+from shared.sop.contracts import Role, Service, Task, Topic
+from shared.sop.rules import STANDARD_MINUTES, Assignment
+
+
+@dataclass(frozen=True)
+class Closed:
+    """A finished handover, as the metrics and the reply need it."""
+
+    inquiry_id: str
+    step: int
+    role: Role
+    seksi: str | None
+    bidang: str | None
+    duration_seconds: float
+    breached: bool
+
+    @property
+    def assignment(self) -> Assignment:
+        return Assignment(step=self.step, role=self.role, seksi=self.seksi, bidang=self.bidang)
+
+
+def standard_seconds(step: int) -> int:
+    return STANDARD_MINUTES[step] * 60
+
+
+def new_task_id(role: Role) -> str:
+    """Task ids start with the role, so each service can tell its own results at a glance."""
+    return f"{role.value}-{uuid.uuid4().hex}"
+
+
+def record_step(
+    ctx: Context,
+    inquiry_id: str,
+    step: int,
+    from_role: Role,
+    to_role: Role,
+    handed_at: datetime,
+    done_at: datetime | None,
+    officer: str | None = None,
+) -> None:
+    """Write a handover with no task behind it (steps 1, 2 and 8), closed if `done_at` is known."""
+    standard = standard_seconds(step)
+    row: dict[str, Any] = {
+        "inquiry_id": inquiry_id,
+        "step": step,
+        "from_role": from_role.value,
+        "to_role": to_role.value,
+        "officer": officer,
+        "handed_at": handed_at,
+        "due_at": ctx.clock.due_at(handed_at, standard),
+        "standard_seconds": standard,
+    }
+    if done_at is not None:
+        duration = ctx.clock.sop_seconds(handed_at, done_at)
+        row |= {"done_at": done_at, "duration_seconds": duration, "breached": duration > standard}
+        _observe(ctx, step, to_role, duration, standard)
+    else:
+        row["next_notice_at"] = row["due_at"]
+    ctx.db.execute(sa.insert(handovers).values(row))
+
+
+def assign(
+    ctx: Context,
+    inquiry_id: str,
+    assignment: Assignment,
+    *,
+    from_role: Role,
+    handed_at: datetime,
+) -> Outgoing:
+    """Hand a case to a unit: open its handover on the card and make the unit's task."""
+    case = ctx.db.execute(
+        sa.select(inquiries.c.service, inquiries.c.topic, inquiries.c.text).where(
+            inquiries.c.inquiry_id == inquiry_id
+        )
+    ).one()
+    standard = standard_seconds(assignment.step)
+    due_at = ctx.clock.due_at(handed_at, standard)
+    task_id = new_task_id(assignment.role)
+    ctx.db.execute(
+        sa.insert(handovers).values(
+            inquiry_id=inquiry_id,
+            step=assignment.step,
+            from_role=from_role.value,
+            to_role=assignment.role.value,
+            seksi=assignment.seksi,
+            bidang=assignment.bidang,
+            task_id=task_id,
+            handed_at=handed_at,
+            due_at=due_at,
+            next_notice_at=due_at,
+            standard_seconds=standard,
+        )
+    )
+    task = Task(
+        kind="task",
+        task_id=task_id,
+        inquiry_id=inquiry_id,
+        step=assignment.step,
+        role=assignment.role,
+        seksi=assignment.seksi,
+        bidang=assignment.bidang,
+        service=Service(case.service) if case.service else None,
+        topic=Topic(case.topic) if case.topic else None,
+        summary=case.text,
+        assigned_at=handed_at,
+        due_at=due_at,
+    )
+    return Outgoing(topology.TASKS, assignment.queue_key, task, message_id=task_id)
+
+
+def close_task(ctx: Context, task_id: str, *, officer: str, outcome: str, done_at: datetime) -> Closed | None:
+    """Close the handover behind a task; None when no open task has that id."""
+    row = ctx.db.execute(
+        sa.select(handovers)
+        .where(handovers.c.task_id == task_id, handovers.c.done_at.is_(None))
+        .with_for_update()
+    ).one_or_none()
+    if row is None:
+        return None
+    return close_handover(ctx, row, done_at=done_at, officer=officer, outcome=outcome)
+
+
+def close_handover(
+    ctx: Context,
+    row: sa.Row[Any],
+    *,
+    done_at: datetime,
+    officer: str | None = None,
+    outcome: str | None = None,
+) -> Closed:
+    """Write done_at, the time taken in SOP seconds and the breach on an open handover row."""
+    done_at = max(done_at, row.handed_at)  # a clock behind ours must not make time negative
+    duration = ctx.clock.sop_seconds(row.handed_at, done_at)
+    breached = duration > row.standard_seconds
+    ctx.db.execute(
+        sa.update(handovers)
+        .where(handovers.c.id == row.id)
+        .values(
+            officer=sa.func.coalesce(officer, handovers.c.officer),
+            outcome=outcome,
+            taken_at=sa.func.coalesce(handovers.c.taken_at, done_at),
+            done_at=done_at,
+            duration_seconds=duration,
+            breached=breached,
+            next_notice_at=None,
+        )
+    )
+    role = Role(row.to_role)
+    _observe(ctx, row.step, role, duration, row.standard_seconds)
+    return Closed(row.inquiry_id, row.step, role, row.seksi, row.bidang, duration, breached)
+
+
+def task_exists(db: Connection, task_id: str) -> bool:
+    return db.scalar(sa.select(sa.func.count()).where(handovers.c.task_id == task_id)) == 1
+
+
+def _observe(ctx: Context, step: int, role: Role, duration: float, standard: int) -> None:
+    labels = (str(step), role.value)
+
+    def observe() -> None:
+        ctx.metrics.step_duration.labels(*labels).observe(duration)
+        if duration > standard:
+            ctx.metrics.breaches.labels(*labels).inc()
+
+    ctx.on_commit(observe)

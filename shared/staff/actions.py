@@ -1,0 +1,219 @@
+"""The staff's work, as plain functions the terminal (`bamsos staff`) calls.
+
+An officer takes the next case of their unit's queue — the oldest, as the SOP asks ("berdasarkan
+urutan jam permohonan") — which records `taken_at` and their name on the control card (the SOP's
+initialled receipt) and removes the task from the queue at once: nobody holds a delivery open while
+working. The answer, escalation or finish is a `bamsos.task-result/1`, like any staff tool's.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pika
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from shared.runtime import topology
+from shared.runtime.errors import Rejected
+from shared.runtime.storage import handovers, inquiries
+from shared.runtime.worker import message_properties, to_json
+from shared.sop.contracts import Outcome, Service, Task, TaskResult, Topic
+from shared.sop.orgchart import OrgChart
+from shared.sop.rules import STEP_NAMES
+
+WIB = ZoneInfo("Asia/Jakarta")
+
+
+def wib(moment: datetime | None) -> str:
+    return moment.astimezone(WIB).strftime("%d-%m-%Y %H:%M:%S") if moment else "-"
+
+
+def unit_queue(unit: str, chart: OrgChart) -> str:
+    """The queue of a unit (`admin`, `kasi.<seksi>`, …); Rejected naming the valid units if unknown."""
+    units = chart.unit_keys()
+    if unit not in units:
+        raise Rejected("unknown_unit", f"unit '{unit}' tidak dikenal; unit yang ada: {', '.join(units)}")
+    return topology.TASK_QUEUE_PREFIX + unit
+
+
+def _unit_filter(unit: str) -> sa.ColumnElement[bool]:
+    role, _, code = unit.partition(".")
+    h = handovers.c
+    if role == "kasi":
+        return sa.and_(h.to_role == role, h.seksi == code)
+    if role == "kabid":
+        return sa.and_(h.to_role == role, h.bidang == code)
+    return h.to_role == role
+
+
+@dataclass(frozen=True)
+class QueueView:
+    waiting: int
+    oldest_handed_at: datetime | None
+    oldest_standard_seconds: int | None
+    held: list[tuple[str, str, datetime]]  # (task id, officer, taken at)
+
+
+def queue_view(engine: Engine, amqp_url: str, unit: str, chart: OrgChart) -> QueueView:
+    queue = unit_queue(unit, chart)
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    try:
+        waiting = int(connection.channel().queue_declare(queue, passive=True).method.message_count)
+    finally:
+        connection.close()
+    h = handovers.c
+    open_here = sa.and_(_unit_filter(unit), h.task_id.is_not(None), h.done_at.is_(None))
+    with engine.connect() as db:
+        oldest = db.execute(
+            sa.select(h.handed_at, h.standard_seconds)
+            .where(open_here, h.taken_at.is_(None))
+            .order_by(h.handed_at)
+            .limit(1)
+        ).one_or_none()
+        held = db.execute(
+            sa.select(h.task_id, h.officer, h.taken_at).where(open_here, h.taken_at.is_not(None))
+        ).all()
+    return QueueView(
+        waiting=waiting,
+        oldest_handed_at=oldest.handed_at if oldest else None,
+        oldest_standard_seconds=oldest.standard_seconds if oldest else None,
+        held=[(r.task_id, r.officer or "-", r.taken_at) for r in held],
+    )
+
+
+def take_next(engine: Engine, amqp_url: str, unit: str, officer: str, chart: OrgChart) -> Task | None:
+    """Take the oldest case of the unit (None when the queue is empty).
+
+    A breach notice is returned as read. A task already taken or finished (a copy sent twice) is
+    dropped and the next one taken. If the database can't record the receipt, the task stays queued.
+    """
+    queue = unit_queue(unit, chart)
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    try:
+        channel = connection.channel()
+        while True:
+            method, _props, body = channel.basic_get(queue, auto_ack=False)
+            if method is None:
+                return None
+            task = Task.model_validate_json(body)
+            if task.kind == "notice":
+                channel.basic_ack(method.delivery_tag)
+                return task
+            with engine.begin() as db:
+                taken = db.execute(
+                    sa.update(handovers)
+                    .where(
+                        handovers.c.task_id == task.task_id,
+                        handovers.c.taken_at.is_(None),
+                        handovers.c.done_at.is_(None),
+                    )
+                    .values(taken_at=sa.func.now(), officer=officer)
+                ).rowcount
+            channel.basic_ack(method.delivery_tag)
+            if taken:
+                return task
+    finally:
+        connection.close()
+
+
+def send_result(
+    engine: Engine,
+    amqp_url: str,
+    task_id: str,
+    *,
+    officer: str,
+    outcome: Outcome,
+    text: str | None = None,
+    topic: Topic | None = None,
+    service: Service | None = None,
+    now: datetime,
+) -> TaskResult:
+    """Publish an officer's result (confirmed, persistent); refused before publishing if it can't count."""
+    with engine.connect() as db:
+        row = db.execute(sa.select(handovers.c.done_at).where(handovers.c.task_id == task_id)).one_or_none()
+    if row is None:
+        raise Rejected("unknown_task", f"tugas {task_id} tidak ditemukan")
+    if row.done_at is not None:
+        raise Rejected("task_done", f"tugas {task_id} sudah selesai pada {wib(row.done_at)}")
+    if outcome is not Outcome.escalated and not (text and text.strip()):
+        raise Rejected("missing_text", "jawaban untuk pemohon tidak boleh kosong")
+    result = TaskResult(
+        task_id=task_id, officer=officer, outcome=outcome, text=text, at=now, topic=topic, service=service
+    )
+    params = pika.URLParameters(amqp_url)
+    properties = message_properties(uuid.uuid4().hex, "bamsos.staff")
+    # RabbitMQ refuses a user_id that is not the connection's user, so the router can trust it.
+    properties.user_id = params.credentials.username
+    connection = pika.BlockingConnection(params)
+    try:
+        channel = connection.channel()
+        channel.confirm_delivery()
+        channel.basic_publish(
+            topology.EVENTS, topology.TASK_RESULT, to_json(result), properties, mandatory=True
+        )
+    finally:
+        connection.close()
+    return result
+
+
+def case_text(engine: Engine, inquiry_id: str) -> str:
+    with engine.connect() as db:
+        return str(db.scalar(sa.select(inquiries.c.text).where(inquiries.c.inquiry_id == inquiry_id)) or "")
+
+
+def control_card(engine: Engine, case_or_task_id: str) -> list[str]:
+    """A case's control card as lines of a table, ending with where the delay happened."""
+    h = handovers.c
+    with engine.connect() as db:
+        inquiry_id = db.scalar(sa.select(h.inquiry_id).where(h.task_id == case_or_task_id)) or case_or_task_id
+        rows = db.execute(sa.select(handovers).where(h.inquiry_id == inquiry_id).order_by(h.id)).all()
+    if not rows:
+        raise Rejected("unknown_case", f"kasus atau tugas {case_or_task_id} tidak ditemukan")
+    lines = [
+        f"KARTU KENDALI  kasus {inquiry_id}",
+        f"{'langkah':<40} {'dari -> ke':<36} {'petugas':<18} {'diserahkan':<19} {'diterima':<19} "
+        f"{'batas':<19} {'selesai':<19} {'waktu/baku':>12}",
+    ]
+    worst = None
+    paused: list[str] = []
+    for r in rows:
+        code = r.bidang if r.to_role == "kabid" else r.seksi
+        unit = f" ({code})" if code else ""
+        minutes = f"{r.duration_seconds / 60:.1f}" if r.duration_seconds is not None else "…"
+        mark = "  TERLAMBAT" if r.breached else ""
+        lines.append(
+            f"{r.step}. {STEP_NAMES[r.step]:<37} {r.from_role + ' -> ' + r.to_role + unit:<36} "
+            f"{(r.officer or '-')[:18]:<18} {wib(r.handed_at):<19} {wib(r.taken_at):<19} "
+            f"{wib(r.due_at):<19} {wib(r.done_at):<19} "
+            f"{minutes + '/' + str(r.standard_seconds // 60) + ' mnt':>12}{mark}"
+        )
+        if (r.due_at - r.handed_at).total_seconds() > r.standard_seconds:
+            # The office calendar paused the clock: handed over at night, on a weekend or holiday.
+            paused.append(str(r.step))
+        over = (r.duration_seconds or 0) - r.standard_seconds
+        if r.breached and (worst is None or over > worst[0]):
+            worst = (over, r)
+    if paused:
+        lines.append(
+            f"Diserahkan di luar jam kerja: langkah {', '.join(paused)}; waktu baku dihitung sejak jam "
+            "kerja berikutnya (lihat kolom batas)."
+        )
+    if worst is None:
+        lines.append(
+            "Semua langkah selesai dalam waktu baku."
+            if all(r.done_at for r in rows)
+            else "Belum ada langkah yang melewati waktu baku."
+        )
+    else:
+        over, r = worst
+        holder = f"{r.officer} ({r.to_role})" if r.officer else r.to_role
+        late = f"lewat {over / 60:.1f} menit" if r.duration_seconds is not None else "masih terbuka"
+        lines.append(
+            f"Keterlambatan terjadi pada langkah {r.step} ({STEP_NAMES[r.step]}), dipegang {holder}, "
+            f"{late} dari baku {r.standard_seconds // 60} menit."
+        )
+    return lines

@@ -1,0 +1,189 @@
+"""`bamsos staff`: the officers' terminal, in Bahasa Indonesia."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import click
+
+from shared.runtime.errors import Rejected
+from shared.runtime.settings import Settings
+from shared.runtime.storage import make_engine
+from shared.sop.contracts import Outcome, Service, Task, Topic
+from shared.sop.office_calendar import make_clock
+from shared.sop.orgchart import OrgChart, load_chart
+from shared.staff.actions import case_text, control_card, queue_view, send_result, take_next, wib
+
+UNIT = click.option(
+    "--unit", required=True, help="admin, editor, pickup, kadis, kasi.<seksi> atau kabid.<bidang>"
+)
+OFFICER = click.option("--petugas", "officer", required=True, help="Nama atau paraf petugas.")
+
+
+def _setup() -> tuple[Settings, OrgChart]:
+    settings = Settings()
+    return settings, load_chart(settings.org_chart)
+
+
+def _fail(e: Rejected) -> click.ClickException:
+    return click.ClickException(e.detail)
+
+
+@click.group()
+def staff() -> None:
+    """Pekerjaan petugas BAMSOS: antrean, ambil kasus, jawab, eskalasi, selesai, kartu kendali."""
+
+
+@staff.command()
+@UNIT
+def antrean(unit: str) -> None:
+    """Lihat antrean unit: jumlah menunggu, yang terlama, dan kasus yang sedang dipegang."""
+    settings, chart = _setup()
+    try:
+        view = queue_view(make_engine(settings.database_url), settings.amqp_url, unit, chart)
+    except Rejected as e:
+        raise _fail(e) from None
+    click.echo(f"Antrean {unit}: {view.waiting} kasus menunggu")
+    if view.oldest_handed_at and view.oldest_standard_seconds:
+        # In office time, as the standard counts it: a case waiting overnight has used nothing yet.
+        waited = make_clock(settings).sop_seconds(view.oldest_handed_at, datetime.now(UTC)) / 60
+        standard = view.oldest_standard_seconds // 60
+        state = "TERLAMBAT" if waited > standard else "masih dalam baku"
+        click.echo(
+            f"Terlama menunggu sejak {wib(view.oldest_handed_at)} WIB: {waited:.1f} menit "
+            f"(baku {standard} menit, {state})"
+        )
+    for task_id, officer, taken in view.held:
+        click.echo(f"Dipegang {officer} sejak {wib(taken)} WIB: {task_id}")
+
+
+def _show(task: Task, text: str, time_scale: float) -> None:
+    if task.kind == "notice":
+        click.echo(f"PERINGATAN (kasus {task.inquiry_id}): {task.summary}")
+        return
+    left = (task.due_at - datetime.now(UTC)).total_seconds() * time_scale / 60
+    due = f"sisa {left:.1f} menit" if left >= 0 else f"TERLAMBAT {-left:.1f} menit"
+    click.echo(
+        f"Tugas {task.task_id}  (langkah {task.step}, layanan {task.service or '-'}, "
+        f"topik {task.topic or 'perlu ditentukan'})"
+    )
+    click.echo(f"Diserahkan {wib(task.assigned_at)} WIB, batas {wib(task.due_at)} WIB: {due}")
+    click.echo(f"Pertanyaan pemohon: {text}")
+
+
+@staff.command()
+@UNIT
+@OFFICER
+def ambil(unit: str, officer: str) -> None:
+    """Ambil kasus berikutnya (yang terlama) dari antrean unit."""
+    settings, chart = _setup()
+    engine = make_engine(settings.database_url)
+    try:
+        task = take_next(engine, settings.amqp_url, unit, officer, chart)
+    except Rejected as e:
+        raise _fail(e) from None
+    if task is None:
+        click.echo(f"Antrean {unit} kosong.")
+        return
+    _show(task, case_text(engine, task.inquiry_id), settings.time_scale)
+
+
+def _result(task_id: str, officer: str, outcome: Outcome, **kwargs: object) -> None:
+    settings, _ = _setup()
+    try:
+        send_result(
+            make_engine(settings.database_url),
+            settings.amqp_url,
+            task_id,
+            officer=officer,
+            outcome=outcome,
+            now=datetime.now(UTC),
+            **kwargs,  # type: ignore[arg-type]
+        )
+    except Rejected as e:
+        raise _fail(e) from None
+    click.echo(
+        {
+            Outcome.answered: "Jawaban terkirim.",
+            Outcome.done: "Tugas selesai, jawaban terkirim.",
+            Outcome.escalated: "Kasus diteruskan.",
+        }[outcome]
+    )
+
+
+@staff.command()
+@click.argument("task_id")
+@OFFICER
+@click.option("--teks", required=True, help="Jawaban untuk pemohon.")
+def jawab(task_id: str, officer: str, teks: str) -> None:
+    """Jawab tugas: teks dikirim ke pemohon."""
+    _result(task_id, officer, Outcome.answered, text=teks)
+
+
+@staff.command()
+@click.argument("task_id")
+@OFFICER
+@click.option("--teks", required=True, help="Jawaban untuk pemohon.")
+def selesai(task_id: str, officer: str, teks: str) -> None:
+    """Tandai tugas selesai (editor, pengambilan dokumen): teks dikirim ke pemohon."""
+    _result(task_id, officer, Outcome.done, text=teks)
+
+
+@staff.command()
+@click.argument("task_id")
+@OFFICER
+@click.option("--topik", type=click.Choice([t.value for t in Topic]), help="Topik (triase admin).")
+@click.option("--layanan", type=click.Choice([s.value for s in Service]), help="Layanan (triase admin).")
+def eskalasi(task_id: str, officer: str, topik: str | None, layanan: str | None) -> None:
+    """Teruskan kasus ke atas (kasi -> kabid), atau arahkan ulang dengan topik/layanan (admin)."""
+    _result(
+        task_id,
+        officer,
+        Outcome.escalated,
+        topic=Topic(topik) if topik else None,
+        service=Service(layanan) if layanan else None,
+    )
+
+
+@staff.command()
+@click.argument("case_or_task_id")
+def kartu(case_or_task_id: str) -> None:
+    """Cetak kartu kendali sebuah kasus (id kasus atau id tugas)."""
+    settings, _ = _setup()
+    try:
+        lines = control_card(make_engine(settings.database_url), case_or_task_id)
+    except Rejected as e:
+        raise _fail(e) from None
+    click.echo("\n".join(lines))
+
+
+@staff.command()
+@UNIT
+@OFFICER
+def kerja(unit: str, officer: str) -> None:
+    """Sesi kerja interaktif: ambil kasus satu per satu dan jawab. Ctrl-C untuk berhenti."""
+    settings, chart = _setup()
+    engine = make_engine(settings.database_url)
+    try:
+        while True:
+            view = queue_view(engine, settings.amqp_url, unit, chart)
+            click.echo(f"\nAntrean {unit}: {view.waiting} kasus menunggu.")
+            if not click.confirm("Ambil kasus berikutnya?", default=True):
+                return
+            task = take_next(engine, settings.amqp_url, unit, officer, chart)
+            if task is None:
+                click.echo("Antrean kosong.")
+                continue
+            _show(task, case_text(engine, task.inquiry_id), settings.time_scale)
+            if task.kind == "notice":
+                continue
+            choice = click.prompt("(j)awab, (e)skalasi, (s)elesai", type=click.Choice(["j", "e", "s"]))
+            if choice == "e":
+                _result(task.task_id, officer, Outcome.escalated)
+            else:
+                teks = click.prompt("Jawaban untuk pemohon")
+                _result(task.task_id, officer, Outcome.answered if choice == "j" else Outcome.done, text=teks)
+    except (KeyboardInterrupt, click.Abort):
+        click.echo("\nSelesai bekerja.")
+    except Rejected as e:
+        raise _fail(e) from None
