@@ -34,9 +34,16 @@ def amqp_url(servers: real.Servers, chart: OrgChart) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """The PostgreSQL server (no broker needed): the unit tests' only server."""
+    with real.postgres_server() as url:
+        yield url
+
+
 @pytest.fixture
-def database_url(servers: real.Servers) -> Iterator[str]:
-    with real.database(servers) as url:
+def database_url(postgres: str) -> Iterator[str]:
+    with real.database(postgres) as url:
         yield url
 
 

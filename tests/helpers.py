@@ -7,11 +7,25 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import pika
 
 T = TypeVar("T")
+
+# A valid inquiry body, as the design brief writes one.
+INQUIRY = {
+    "schema": "bamsos.inquiry/1",
+    "id": "ig-1001",
+    "channel": "instagram",
+    "account": "@sitilestari",
+    "name": "Siti Lestari",
+    "sent_at": "2026-11-24T08:15:00+07:00",
+    "text": "Min, syarat bikin KIA apa aja?",
+    "service": "kia",
+    "topic": "informasi",
+}
 
 
 def wait_for(probe: Callable[[], T], *, timeout: float = 30.0, what: str = "condition") -> T:
@@ -108,3 +122,17 @@ class InProcess:
         self.stop.set()
         self.thread.join(15)
         assert not self.thread.is_alive(), "the worker did not stop"
+
+
+class FrozenTime:
+    """A clock for `SopClock(now=...)` that stands still until a test moves it."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def advance(self, **delta: float) -> datetime:
+        self.at += timedelta(**delta)
+        return self.at

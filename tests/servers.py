@@ -47,6 +47,16 @@ class Servers:
 
 
 @contextmanager
+def postgres_server() -> Iterator[str]:
+    """The PostgreSQL server's URL without a database name, for tests that need no broker."""
+    if _answers(PG_HOST, 5432):
+        yield f"postgresql+psycopg2://postgres@{PG_HOST}:5432"
+        return
+    with local_or_containers() as found:
+        yield found.pg_url
+
+
+@contextmanager
 def local_or_containers() -> Iterator[Servers]:
     if _answers(AMQP_HOST, 5672) and _answers(PG_HOST, 5432):
         ctl = shutil.which("rabbitmqctl")
@@ -79,7 +89,7 @@ def vhost(servers: Servers) -> Iterator[str]:
 
 
 @contextmanager
-def database(servers: Servers) -> Iterator[str]:
-    """A fresh, migrated database; dropped afterwards. Yields its URL."""
-    with temporary_database(servers.database_url("postgres")) as url:
+def database(server_url: str) -> Iterator[str]:
+    """A fresh, migrated database on the server at `server_url`; dropped afterwards. Yields its URL."""
+    with temporary_database(f"{server_url}/postgres") as url:
         yield url

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from shared.runtime.errors import DECODE_REASONS
-from tests.shared.test_contracts import INQUIRY
+from tests.helpers import INQUIRY
 
 REASONS = set(DECODE_REASONS)  # everything hostile is refused by the decoder itself
 

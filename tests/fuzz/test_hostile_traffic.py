@@ -14,8 +14,7 @@ from shared.runtime import topology
 from shared.runtime.settings import Settings
 from shared.runtime.storage import inquiries, make_engine
 from tests.fuzz.hostile import REASONS, hostile_batch
-from tests.helpers import InProcess, drain, ready_count, wait_for
-from tests.shared.test_contracts import INQUIRY
+from tests.helpers import INQUIRY, InProcess, drain, ready_count, wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,7 @@ import sqlalchemy as sa
 from shared.runtime import topology
 from shared.runtime.settings import Settings
 from shared.runtime.storage import handovers, inquiries, make_engine
-from tests.helpers import InProcess, drain, publish, ready_count, wait_for
-from tests.shared.test_contracts import INQUIRY
+from tests.helpers import INQUIRY, InProcess, drain, publish, ready_count, wait_for
 
 pytestmark = pytest.mark.integration
 

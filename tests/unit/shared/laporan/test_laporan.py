@@ -19,7 +19,7 @@ from shared.laporan.csv_out import HEADER
 from shared.laporan.safe import FORMULA_STARTS
 from shared.runtime.settings import Settings
 from shared.sop.rules import STANDARD_MINUTES
-from tests.laporan.feed import (
+from tests.unit.shared.laporan.feed import (
     COMPILED_AT,
     HOSTILE_ACCOUNT,
     HOSTILE_NAME,

@@ -21,8 +21,7 @@ from shared.sop.contracts import Outcome
 from shared.sop.orgchart import OrgChart
 from shared.staff.actions import send_result, take_next
 from tests import servers as real
-from tests.helpers import InProcess, drain, ready_count, wait_for
-from tests.shared.test_contracts import INQUIRY
+from tests.helpers import INQUIRY, InProcess, drain, ready_count, wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -21,8 +21,7 @@ from shared.sop.contracts import Outcome
 from shared.sop.office_calendar import make_clock
 from shared.sop.orgchart import OrgChart
 from shared.staff.actions import control_card, send_result, take_next
-from tests.helpers import InProcess, drain, publish, ready_count, wait_for
-from tests.shared.test_contracts import INQUIRY
+from tests.helpers import INQUIRY, InProcess, drain, publish, ready_count, wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -16,7 +16,7 @@ from shared.runtime.settings import Settings
 from shared.runtime.storage import make_engine
 from shared.sop.clock import SopClock
 from shared.sop.rules import STANDARD_MINUTES
-from tests.laporan.feed import card_figures, fed_database
+from tests.unit.shared.laporan.feed import card_figures, fed_database
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ import pytest
 from services.intake.service import SPEC as INTAKE
 from shared.runtime.errors import Rejected
 from shared.runtime.worker.decoding import decode
-from tests.shared.test_contracts import INQUIRY
+from tests.helpers import INQUIRY
 
 LIMIT = 64 * 1024
 

@@ -19,8 +19,7 @@ from shared.runtime.settings import Settings
 from shared.runtime.storage import inquiries, make_engine
 from shared.runtime.worker import Outgoing, Route, ServiceSpec, Worker
 from shared.sop.contracts import Inquiry, schema_name
-from tests.helpers import InProcess, drain, publish, ready_count, wait_for
-from tests.shared.test_contracts import INQUIRY
+from tests.helpers import INQUIRY, InProcess, drain, publish, ready_count, wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from shared.cli import main
-from tests.laporan.feed import fed_database
+from tests.unit.shared.laporan.feed import fed_database
 
 pytestmark = pytest.mark.integration
 

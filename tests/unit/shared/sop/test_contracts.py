@@ -11,18 +11,7 @@ from pydantic import ValidationError
 
 from shared.generators.contract_docs import CONTRACT_DIR, render_all, schema_file
 from shared.sop.contracts import ALL_MESSAGES, Inquiry, TaskResult
-
-INQUIRY = {
-    "schema": "bamsos.inquiry/1",
-    "id": "ig-1001",
-    "channel": "instagram",
-    "account": "@sitilestari",
-    "name": "Siti Lestari",
-    "sent_at": "2026-11-24T08:15:00+07:00",
-    "text": "Min, syarat bikin KIA apa aja?",
-    "service": "kia",
-    "topic": "informasi",
-}
+from tests.helpers import INQUIRY
 
 
 def test_an_inquiry_as_the_brief_writes_it_is_accepted() -> None:

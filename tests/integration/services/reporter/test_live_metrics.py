@@ -13,8 +13,7 @@ from shared.runtime.settings import Settings
 from shared.runtime.storage import make_engine
 from shared.sop.office_calendar import make_clock
 from shared.sop.orgchart import OrgChart
-from tests.helpers import InProcess, publish, wait_for
-from tests.shared.test_contracts import INQUIRY
+from tests.helpers import INQUIRY, InProcess, publish, wait_for
 
 pytestmark = pytest.mark.integration
 

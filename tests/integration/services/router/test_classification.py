@@ -12,8 +12,7 @@ from shared.runtime.settings import Settings
 from shared.runtime.storage import handovers, inquiries, make_engine
 from shared.sop.classify import Classifier, load_rules
 from shared.sop.contracts import Service, Topic
-from tests.helpers import InProcess, drain, publish, ready_count, wait_for
-from tests.shared.test_contracts import INQUIRY
+from tests.helpers import INQUIRY, InProcess, drain, publish, ready_count, wait_for
 
 CLEAR_DATA_ERROR = "Min nama ibu saya di KK salah ketik, harusnya Nurhayati bukan Nurhayani. mohon dibantu 🙏"
 UNCLEAR = "halo kak, mau tanya dong"

@@ -14,8 +14,7 @@ from shared.runtime import topology
 from shared.runtime.deadletters import browse, preview
 from shared.runtime.settings import Settings
 from shared.runtime.storage import inquiries, make_engine
-from tests.helpers import InProcess, publish, ready_count, wait_for
-from tests.shared.test_contracts import INQUIRY
+from tests.helpers import INQUIRY, InProcess, publish, ready_count, wait_for
 
 pytestmark = pytest.mark.integration
 

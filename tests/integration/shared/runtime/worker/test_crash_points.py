@@ -20,8 +20,7 @@ from services.catalog import NAMES as SERVICES
 from shared.runtime import topology
 from shared.runtime.settings import Settings
 from shared.runtime.storage import inquiries, make_engine
-from tests.helpers import consumer_count, drain, publish, ready_count, wait_for
-from tests.shared.test_contracts import INQUIRY
+from tests.helpers import INQUIRY, consumer_count, drain, publish, ready_count, wait_for
 
 pytestmark = pytest.mark.integration
 
