@@ -4,7 +4,7 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install tools servers demo test lint
+.PHONY: install tools servers demo test unit lint
 
 install: $(VENV)/.installed
 
@@ -38,3 +38,7 @@ lint: install
 
 test: lint tools
 	$(BIN)/pytest
+
+# The unit tests alone, in seconds: PostgreSQL only, no broker (tests/unit/).
+unit: install
+	$(BIN)/pytest tests/unit

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import pika
+
+from shared.devtools.polling import wait_until
 
 T = TypeVar("T")
 
@@ -30,14 +31,10 @@ INQUIRY = {
 
 def wait_for(probe: Callable[[], T], *, timeout: float = 30.0, what: str = "condition") -> T:
     """Poll `probe` until it returns something truthy; fail the test after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}; last: {value!r}")
-        time.sleep(0.05)
+    value = wait_until(probe, timeout, every=0.05)
+    if not value:
+        raise AssertionError(f"timed out after {timeout:g}s waiting for {what}; last: {probe()!r}")
+    return value
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from services import catalog
 from services.catalog import NAMES as SERVICES
 from shared.devtools.bench_chain import run_chain
 from shared.devtools.feed import make_inquiries
+from shared.devtools.polling import wait_until
 from shared.devtools.sandbox import temporary_database, temporary_vhost
 from shared.devtools.simulation import Connector, Staff
 from shared.runtime import topology
@@ -172,15 +173,6 @@ def _handling(port: int) -> tuple[float | None, float | None]:
     return 1000 * float(total.group(1)) / n, (1000 * p99 if p99 is not None else None)
 
 
-def _wait_until(probe: Any, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if probe():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def run_bench(
     settings: Settings,
     *,
@@ -250,14 +242,14 @@ def _measure(
     connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
     channel = connection.channel()
     queues = [topology.service_queue(s) for s in SERVICES]
-    if not _wait_until(
+    if not wait_until(
         lambda: all(channel.queue_declare(q, passive=True).method.consumer_count for q in queues), 60
     ):
         raise RuntimeError("the services did not start")
     # Warm up (connections, caches) before measuring.
     for inquiry in make_inquiries(50, seed=seed + 1):
         _fast_publish(channel, inquiry)
-    _wait_until(lambda: len(connector.replies) >= 50, 60)
+    wait_until(lambda: len(connector.replies) >= 50, 60)
 
     flood = make_inquiries(count, seed=seed)
     with _Sampler(supervisor) as sampler:
@@ -265,7 +257,7 @@ def _measure(
         started = time.perf_counter()
         for inquiry in flood:
             _fast_publish(channel, inquiry)
-        done = _wait_until(lambda: len(connector.replies) >= 50 + count, 600)
+        done = wait_until(lambda: len(connector.replies) >= 50 + count, 600)
         elapsed = time.perf_counter() - started
         cpu_after = sampler.cpu_seconds()
     if not done:
@@ -284,7 +276,7 @@ def _measure(
         sent[inquiry.id] = time.monotonic()
         _fast_publish(channel, inquiry)
         connection.process_data_events(time_limit=0)
-    _wait_until(lambda: all(i in connector.arrived for i in sent), 300)
+    wait_until(lambda: all(i in connector.arrived for i in sent), 300)
     connection.close()
     latencies = sorted(1000 * (connector.arrived[i] - t) for i, t in sent.items() if i in connector.arrived)
     quantiles = statistics.quantiles(latencies, n=100, method="inclusive")

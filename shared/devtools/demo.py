@@ -12,7 +12,7 @@ import os
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -24,6 +24,7 @@ from services.catalog import setup
 from shared.devtools.dashboard_png import render as render_dashboard
 from shared.devtools.feed import make_inquiries
 from shared.devtools.local_prometheus import by_label, free_port, local_prometheus, query
+from shared.devtools.polling import wait_until
 from shared.devtools.simulation import Connector, Staff, publish_inquiries
 from shared.laporan import FORMATS, Office, Period, office_day, write_laporan
 from shared.runtime.runner import supervise
@@ -59,16 +60,16 @@ def run_demo(
         started = time.time()
         try:
             if prometheus is not None:
-                _wait_until(lambda: len(query(prometheus, 'up{job="bamsos"} == 1')) == len(SERVICES), 30)
+                wait_until(lambda: len(query(prometheus, 'up{job="bamsos"} == 1')) == len(SERVICES), 30)
             feed = make_inquiries(count)  # sent now: step 1 runs from the citizen's sending
             click.echo(f"demo: {len(feed)} inquiries, SOP clock x{settings.time_scale:g}")
             publish_inquiries(settings.amqp_url, feed)
             ids = [f.id for f in feed]
             answered = _wait_for_replies(engine, ids, timeout)
-            _wait_until(lambda: _receipts_in(engine, ids), 10)
+            wait_until(lambda: _receipts_in(engine, ids), 10)
             if prometheus is not None and dashboard_png is not None:
                 replies = "sum(bamsos_replies_total)"
-                _wait_until(lambda: sum(by_label(prometheus, replies, "").values()) >= answered, 15)
+                wait_until(lambda: sum(by_label(prometheus, replies, "").values()) >= answered, 15)
                 render_dashboard(prometheus, started, time.time(), dashboard_png)
                 click.echo(f"dashboard: {dashboard_png}")
         finally:
@@ -82,12 +83,6 @@ def run_demo(
         click.echo(f"FAILED: {len(feed) - answered} inquiries left without a reply", err=True)
         return 1
     return 0
-
-
-def _wait_until(condition: Callable[[], bool], seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.5)
 
 
 def _write_laporan(engine: Engine, settings: Settings, period: Period, out: Path) -> None:

@@ -23,10 +23,7 @@ DECODE_REASONS: tuple[str, ...] = (
 REJECT_REASONS: tuple[str, ...] = (
     *DECODE_REASONS,
     "unknown_task",
-    "unknown_case",
     "unknown_reply",
-    "unknown_unit",
-    "task_done",
     "wrong_sender",
     "missing_text",
     "escalation_not_allowed",

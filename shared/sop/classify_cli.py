@@ -155,7 +155,7 @@ _rules_option = click.option(
     "rules_path",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     envvar="BAMSOS_CLASSIFY_RULES",
-    help="Rules file (default: BAMSOS_CLASSIFY_RULES, else the shipped shared/classify_rules.yaml).",
+    help="Rules file (default: BAMSOS_CLASSIFY_RULES, else the shipped shared/sop/classify_rules.yaml).",
 )
 _threshold_option = click.option(
     "--threshold",

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from shared.runtime import topology
-from shared.runtime.errors import Rejected
+from shared.runtime.errors import BamsosError
 from shared.runtime.storage import handovers, inquiries
 from shared.runtime.worker import message_properties, to_json
 from shared.sop.contracts import Outcome, Service, Task, TaskResult, Topic
@@ -28,15 +28,20 @@ from shared.sop.rules import STEP_NAMES
 WIB = ZoneInfo("Asia/Jakarta")
 
 
+class Refused(BamsosError):
+    """What an officer asked for can't be done (an unknown unit or task, a finished task, an empty
+    answer): nothing was sent, and the message says why in Bahasa Indonesia. Not a dead letter."""
+
+
 def wib(moment: datetime | None) -> str:
     return moment.astimezone(WIB).strftime("%d-%m-%Y %H:%M:%S") if moment else "-"
 
 
 def unit_queue(unit: str, chart: OrgChart) -> str:
-    """The queue of a unit (`admin`, `kasi.<seksi>`, …); Rejected naming the valid units if unknown."""
+    """The queue of a unit (`admin`, `kasi.<seksi>`, …); Refused naming the valid units if unknown."""
     units = chart.unit_keys()
     if unit not in units:
-        raise Rejected("unknown_unit", f"unit '{unit}' tidak dikenal; unit yang ada: {', '.join(units)}")
+        raise Refused(f"unit '{unit}' tidak dikenal; unit yang ada: {', '.join(units)}")
     return topology.TASK_QUEUE_PREFIX + unit
 
 
@@ -136,11 +141,11 @@ def send_result(
     with engine.connect() as db:
         row = db.execute(sa.select(handovers.c.done_at).where(handovers.c.task_id == task_id)).one_or_none()
     if row is None:
-        raise Rejected("unknown_task", f"tugas {task_id} tidak ditemukan")
+        raise Refused(f"tugas {task_id} tidak ditemukan")
     if row.done_at is not None:
-        raise Rejected("task_done", f"tugas {task_id} sudah selesai pada {wib(row.done_at)}")
+        raise Refused(f"tugas {task_id} sudah selesai pada {wib(row.done_at)}")
     if outcome is not Outcome.escalated and not (text and text.strip()):
-        raise Rejected("missing_text", "jawaban untuk pemohon tidak boleh kosong")
+        raise Refused("jawaban untuk pemohon tidak boleh kosong")
     result = TaskResult(
         task_id=task_id, officer=officer, outcome=outcome, text=text, at=now, topic=topic, service=service
     )
@@ -172,7 +177,7 @@ def control_card(engine: Engine, case_or_task_id: str) -> list[str]:
         inquiry_id = db.scalar(sa.select(h.inquiry_id).where(h.task_id == case_or_task_id)) or case_or_task_id
         rows = db.execute(sa.select(handovers).where(h.inquiry_id == inquiry_id).order_by(h.id)).all()
     if not rows:
-        raise Rejected("unknown_case", f"kasus atau tugas {case_or_task_id} tidak ditemukan")
+        raise Refused(f"kasus atau tugas {case_or_task_id} tidak ditemukan")
     lines = [
         f"KARTU KENDALI  kasus {inquiry_id}",
         f"{'langkah':<40} {'dari -> ke':<36} {'petugas':<18} {'diserahkan':<19} {'diterima':<19} "

@@ -6,13 +6,12 @@ from datetime import UTC, datetime
 
 import click
 
-from shared.runtime.errors import Rejected
 from shared.runtime.settings import Settings
 from shared.runtime.storage import make_engine
 from shared.sop.contracts import Outcome, Service, Task, Topic
 from shared.sop.office_calendar import make_clock
 from shared.sop.orgchart import OrgChart, load_chart
-from shared.staff.actions import case_text, control_card, queue_view, send_result, take_next, wib
+from shared.staff.actions import Refused, case_text, control_card, queue_view, send_result, take_next, wib
 
 UNIT = click.option(
     "--unit", required=True, help="admin, editor, pickup, kadis, kasi.<seksi> atau kabid.<bidang>"
@@ -25,8 +24,8 @@ def _setup() -> tuple[Settings, OrgChart]:
     return settings, load_chart(settings.org_chart)
 
 
-def _fail(e: Rejected) -> click.ClickException:
-    return click.ClickException(e.detail)
+def _fail(e: Refused) -> click.ClickException:
+    return click.ClickException(str(e))
 
 
 @click.group()
@@ -41,7 +40,7 @@ def antrean(unit: str) -> None:
     settings, chart = _setup()
     try:
         view = queue_view(make_engine(settings.database_url), settings.amqp_url, unit, chart)
-    except Rejected as e:
+    except Refused as e:
         raise _fail(e) from None
     click.echo(f"Antrean {unit}: {view.waiting} kasus menunggu")
     if view.oldest_handed_at and view.oldest_standard_seconds:
@@ -80,7 +79,7 @@ def ambil(unit: str, officer: str) -> None:
     engine = make_engine(settings.database_url)
     try:
         task = take_next(engine, settings.amqp_url, unit, officer, chart)
-    except Rejected as e:
+    except Refused as e:
         raise _fail(e) from None
     if task is None:
         click.echo(f"Antrean {unit} kosong.")
@@ -100,7 +99,7 @@ def _result(task_id: str, officer: str, outcome: Outcome, **kwargs: object) -> N
             now=datetime.now(UTC),
             **kwargs,  # type: ignore[arg-type]
         )
-    except Rejected as e:
+    except Refused as e:
         raise _fail(e) from None
     click.echo(
         {
@@ -152,7 +151,7 @@ def kartu(case_or_task_id: str) -> None:
     settings, _ = _setup()
     try:
         lines = control_card(make_engine(settings.database_url), case_or_task_id)
-    except Rejected as e:
+    except Refused as e:
         raise _fail(e) from None
     click.echo("\n".join(lines))
 
@@ -185,5 +184,5 @@ def kerja(unit: str, officer: str) -> None:
                 _result(task.task_id, officer, Outcome.answered if choice == "j" else Outcome.done, text=teks)
     except (KeyboardInterrupt, click.Abort):
         click.echo("\nSelesai bekerja.")
-    except Rejected as e:
+    except Refused as e:
         raise _fail(e) from None

@@ -14,13 +14,12 @@ import pytest
 import sqlalchemy as sa
 
 from shared.runtime import topology
-from shared.runtime.errors import Rejected
 from shared.runtime.settings import Settings
 from shared.runtime.storage import handovers, inquiries, make_engine
 from shared.sop.contracts import Outcome
 from shared.sop.office_calendar import make_clock
 from shared.sop.orgchart import OrgChart
-from shared.staff.actions import control_card, send_result, take_next
+from shared.staff.actions import Refused, control_card, send_result, take_next
 from tests.helpers import INQUIRY, InProcess, drain, publish, ready_count, wait_for
 
 pytestmark = pytest.mark.integration
@@ -70,7 +69,7 @@ def test_an_answer_is_one_task_result_and_the_citizen_gets_it(settings: Settings
         wait_for(lambda: ready_count(settings.amqp_url, topology.REPLIES_QUEUE) == 1, what="the reply")
     [reply] = drain(settings.amqp_url, topology.REPLIES_QUEUE)
     assert reply.json()["text"] == "Syarat KIA: akta kelahiran dan KK."
-    with pytest.raises(Rejected, match="sudah selesai"):
+    with pytest.raises(Refused, match="sudah selesai"):
         send_result(
             engine,
             settings.amqp_url,
@@ -90,7 +89,7 @@ def test_results_that_cannot_count_are_refused_before_anything_is_sent(
 ) -> None:
     [task_id] = admin_tasks(settings, 1)
     engine = make_engine(settings.database_url)
-    with pytest.raises(Rejected, match="tidak ditemukan"):
+    with pytest.raises(Refused, match="tidak ditemukan"):
         send_result(
             engine,
             settings.amqp_url,
@@ -100,7 +99,7 @@ def test_results_that_cannot_count_are_refused_before_anything_is_sent(
             text="x",
             now=datetime.now(UTC),
         )
-    with pytest.raises(Rejected, match="tidak boleh kosong"):
+    with pytest.raises(Refused, match="tidak boleh kosong"):
         send_result(
             engine,
             settings.amqp_url,
@@ -110,7 +109,7 @@ def test_results_that_cannot_count_are_refused_before_anything_is_sent(
             text="  ",
             now=datetime.now(UTC),
         )
-    with pytest.raises(Rejected, match="tidak dikenal"):
+    with pytest.raises(Refused, match="tidak dikenal"):
         take_next(engine, settings.amqp_url, "kasi.tidak_ada", "R", chart)
     assert ready_count(settings.amqp_url, "bamsos.router") == 0
 
