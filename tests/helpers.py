@@ -133,3 +133,15 @@ class FrozenTime:
     def advance(self, **delta: float) -> datetime:
         self.at += timedelta(**delta)
         return self.at
+
+
+def refused_by(spec: Any, message: Any, ctx: Any) -> str:
+    """Why a service refuses `message` (a `Rejected`'s reason); what its handler wrote is undone."""
+    from shared.runtime.errors import Rejected
+    from shared.runtime.worker.harness import run_route
+
+    try:
+        run_route(spec, message, ctx)
+    except Rejected as refused:
+        return refused.reason
+    raise AssertionError(f"{spec.name} accepted a message it should refuse")

@@ -45,10 +45,13 @@ def route_registered(event: InquiryRegistered, ctx: Context) -> list[Outgoing]:
         # the case goes to the admin as a triage task (step 3).
         text = ctx.db.scalar(sa.select(inquiries.c.text).where(inquiries.c.inquiry_id == event.inquiry_id))
         topic, service = ctx.classifier.fill(text or "", topic, service)
+        # A topic upstream set stays on the case even when it goes to triage for want of a
+        # service, so the admin's triage routes it by that topic.
+        kept = topic or event.topic
         ctx.db.execute(
             sa.update(inquiries)
             .where(inquiries.c.inquiry_id == event.inquiry_id)
-            .values(topic=topic.value if topic else None, service=service.value if service else None)
+            .values(topic=kept.value if kept else None, service=service.value if service else None)
         )
     first = first_assignment(topic, service, ctx.chart)
     return [_hand_over(ctx, event.inquiry_id, first, from_role=Role.admin)]

@@ -41,14 +41,23 @@ def run_route(
 ) -> list[Outgoing]:
     """Handle `message` as `spec`'s worker would; [] when the service passes it over.
 
-    A message the SOP refuses raises `Rejected`, as it would before being dead-lettered. The
-    context's after-commit work (metric updates) runs at the end, as after a commit.
+    A message the SOP refuses raises `Rejected`, as it would before being dead-lettered, and what
+    its handler wrote is undone. The context's after-commit work (metric updates) runs at the end,
+    as after a commit.
     """
     properties: Any = pika.BasicProperties(message_id=message_id)
     accepted = accept(Delivery(1, properties, to_json(message)), spec.routes, max_message_bytes)
     if accepted is None:
         return []
-    outgoing = accepted.route.handle(accepted.message, ctx)
+    # As in the worker, a message that fails leaves nothing behind: its own savepoint is undone.
+    savepoint = ctx.db.begin_nested()
+    try:
+        outgoing = accepted.route.handle(accepted.message, ctx)
+    except BaseException:
+        savepoint.rollback()
+        ctx.after_commit.clear()
+        raise
+    savepoint.commit()
     _after_commit(ctx)
     return outgoing
 

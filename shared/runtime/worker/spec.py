@@ -42,8 +42,11 @@ class Outgoing:
 
 
 class HandlerContext(Protocol):
-    """What the loop needs of the context a service hands its handlers: work to run only once the
-    transaction has committed (metric updates, say)."""
+    """What the loop needs of the context a service hands its handlers: the open transaction, and
+    work to run only once it has committed (metric updates, say)."""
+
+    @property
+    def db(self) -> Connection: ...
 
     @property
     def after_commit(self) -> list[Callable[[], None]]: ...
