@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -55,12 +56,12 @@ def run(service: str) -> None:
         runner.main(service)
 
 
-def _period(first: str | None, last: str | None, month: str | None) -> Period:
+def _period(first: str | None, last: str | None, month: str | None, zone: ZoneInfo) -> Period:
     if month:
         if first or last:
             raise click.UsageError("give --bulan or --from/--to, not both")
         try:
-            return Period.month(month)
+            return Period.month(month, zone)
         except ValueError:
             raise click.BadParameter(f"'{month}' is not a month as YYYY-MM", param_hint="--bulan") from None
     if not first:
@@ -69,12 +70,12 @@ def _period(first: str | None, last: str | None, month: str | None) -> Period:
     end = _day(last) if last else start
     if end < start:
         raise click.BadParameter("--to is before --from", param_hint="--to")
-    return Period(start, end)
+    return Period(start, end, zone)
 
 
 @main.command()
-@click.option("--from", "first", help="First day, YYYY-MM-DD (WIB).")
-@click.option("--to", "last", help="Last day, YYYY-MM-DD (WIB); default: the first day.")
+@click.option("--from", "first", help="First office day, YYYY-MM-DD (in BAMSOS_TIMEZONE, WIB by default).")
+@click.option("--to", "last", help="Last office day, YYYY-MM-DD; default: the first day.")
 @click.option("--bulan", "month", help="A whole month, YYYY-MM, instead of --from/--to.")
 @click.option(
     "--format", "fmt", type=click.Choice(FORMATS), help="Default: the extension of --out (.pdf, .xlsx, .csv)."
@@ -87,10 +88,15 @@ def laporan(
     """Write the laporan (report of the requests received) of a period: PDF, XLSX or CSV."""
     from shared.laporan import Office, count_text, write_laporan
     from shared.runtime.storage import make_engine
+    from shared.sop.office_calendar import office_zone
 
-    period = _period(first, last, month)
-    fmt = fmt or _format_of(out)
     settings = load_settings()
+    try:
+        zone = office_zone(settings)
+    except ConfigError as e:
+        raise click.ClickException(str(e)) from None
+    period = _period(first, last, month, zone)
+    fmt = fmt or _format_of(out)
     engine, office = make_engine(settings.database_url), Office.from_settings(settings)
     received = write_laporan(engine, period, fmt, out, office=office, mask=mask)
     found = f"{count_text(received)} permohonan" if received else "tidak ada permohonan"
@@ -116,13 +122,19 @@ def contract(check: bool) -> None:
 @main.command("deploy-files")
 @click.option("--check", is_flag=True, help="Fail if the committed files are out of date.")
 def deploy_files(check: bool) -> None:
-    """Write (or --check) the generated files under deploy/: Prometheus rules, Grafana dashboard,
-    RabbitMQ users and permissions (for the organisation chart in use)."""
+    """Write (or --check) the generated files under deploy/: Prometheus rules, Grafana dashboard (in
+    the office's time zone), RabbitMQ users and permissions (for the organisation chart in use)."""
     from shared.generators import access, observability
+    from shared.sop.office_calendar import office_zone
     from shared.sop.orgchart import load_chart
 
-    chart = load_chart(load_settings().org_chart)
-    files = observability.render_all() | {access.DEFINITIONS_FILE: access.render(chart)}
+    settings = load_settings()
+    chart = load_chart(settings.org_chart)
+    try:
+        zone = office_zone(settings)
+    except ConfigError as e:
+        raise click.ClickException(str(e)) from None
+    files = observability.render_all(zone) | {access.DEFINITIONS_FILE: access.render(chart)}
     _write_generated(files, check, "deploy-files")
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from sqlalchemy.dialects.postgresql import insert
 
 from services.reporter.live_metrics import OpenStepsCollector, QueueCollector
-from shared.laporan import office_day
 from shared.laporan.metrics import LaporanCollector
 from shared.runtime import topology
 from shared.runtime.storage import report_cases
@@ -25,7 +24,7 @@ def count_registered(event: InquiryRegistered, ctx: Context) -> list[Outgoing]:
         insert(report_cases)
         .values(
             inquiry_id=event.inquiry_id,
-            day=office_day(event.registered_at),
+            day=ctx.clock.office_day(event.registered_at),
             channel=event.channel.value,
             topic=event.topic.value if event.topic else None,
             received_at=event.registered_at,
@@ -46,7 +45,7 @@ def count_replied(event: CaseReplied, ctx: Context) -> list[Outgoing]:
         insert(report_cases)
         .values(
             inquiry_id=event.inquiry_id,
-            day=office_day(event.received_at),
+            day=ctx.clock.office_day(event.received_at),
             channel=event.channel.value,
             received_at=event.received_at,
             **values,

@@ -13,18 +13,17 @@ once a second, with no other message needed.
 from __future__ import annotations
 
 import uuid
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from shared.runtime import topology
 from shared.runtime.storage import handovers, inquiries
 from shared.runtime.worker import Outgoing
+from shared.sop.clock import SopClock
 from shared.sop.context import Context
 from shared.sop.contracts import Role, Service, Task, Topic
 from shared.sop.rules import STEP_NAMES, notice_for
 
-WIB = ZoneInfo("Asia/Jakarta")
 SCAN_LIMIT = 200
 
 
@@ -67,7 +66,7 @@ def escalate_overdue(ctx: Context) -> list[Outgoing]:
             bidang=to.bidang,
             service=service,
             topic=Topic(row.topic) if row.topic else None,
-            summary=_summary(row, holder, level),
+            summary=_summary(row, holder, level, ctx.clock),
             assigned_at=now,
             due_at=row.due_at,
         )
@@ -76,11 +75,11 @@ def escalate_overdue(ctx: Context) -> list[Outgoing]:
     return out
 
 
-def _summary(row: sa.Row[object], holder: Role, level: int) -> str:
-    """The notice as a head reads it, in Bahasa Indonesia; no citizen data."""
+def _summary(row: sa.Row[object], holder: Role, level: int, clock: SopClock) -> str:
+    """The notice as a head reads it, in Bahasa Indonesia, times on the office's clock; no citizen data."""
     unit = f" ({row.seksi or row.bidang})" if row.seksi or row.bidang else ""
     officer = f", petugas {row.officer}" if row.officer else ""
-    handed = row.handed_at.astimezone(WIB).strftime("%d-%m-%Y %H:%M WIB")
+    handed = clock.local(row.handed_at).strftime("%d-%m-%Y %H:%M %Z")
     return (
         f"PERINGATAN ke-{level}: langkah {row.step} ({STEP_NAMES[row.step]}) belum selesai dan "
         f"melewati baku {row.standard_seconds // 60} menit. Dipegang {holder.value}{unit}{officer} "

@@ -25,6 +25,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pika
 import sqlalchemy as sa
@@ -41,6 +42,7 @@ from shared.runtime import logs, topology
 from shared.runtime.runner import Supervisor, supervise
 from shared.runtime.settings import Settings
 from shared.runtime.storage import handovers, inquiries, make_engine
+from shared.sop.office_calendar import office_zone
 from shared.sop.orgchart import load_chart
 
 log = logs.get("bamsos.chaos")
@@ -175,6 +177,7 @@ def run_chaos(
             broker_restarts,
             database_restarts,
             deadline,
+            office_zone(settings),
         )
 
 
@@ -190,6 +193,7 @@ def _run(
     broker_restarts: int,
     database_restarts: int,
     deadline: float,
+    zone: ZoneInfo,
 ) -> ChaosReport:
     started = time.monotonic()
     faults = Faults()
@@ -234,7 +238,7 @@ def _run(
         connector.stop()
         stop.set()
         services.join(60)
-    return _check(amqp_url, engine, chart, feed, connector, faults, time.monotonic() - started)
+    return _check(amqp_url, engine, chart, feed, connector, faults, time.monotonic() - started, zone)
 
 
 def _publish_feed(amqp_url: str, feed: list[Any], seconds: float) -> None:
@@ -297,6 +301,7 @@ def _check(
     connector: Connector,
     faults: Faults,
     elapsed: float,
+    zone: ZoneInfo,
 ) -> ChaosReport:
     problems: list[str] = []
     ids = {i.id for i in feed}
@@ -337,9 +342,9 @@ def _check(
     )
     if incomplete:
         problems.append(f"{incomplete} control cards incomplete or inconsistent")
-    days = [office_day(datetime.now(UTC)), *(office_day(i.sent_at) for i in feed)]
+    days = [office_day(datetime.now(UTC), zone), *(office_day(i.sent_at, zone) for i in feed)]
     with snapshot(engine) as db:
-        totals = case_totals(db, Period(min(days), max(days)))
+        totals = case_totals(db, Period(min(days), max(days), zone))
     received, replied = totals.received, totals.answered
     if (received, replied) != (len(ids), len(ids)):
         problems.append(f"laporan counts {received}/{replied}, expected {len(ids)}/{len(ids)}")

@@ -1,7 +1,7 @@
 """The dashboard's main panels drawn to a PNG from a real Prometheus (`bamsos demo --dashboard-png`).
 
 Grafana is not on these machines; the same queries, plotted with matplotlib, show a reader of the
-README what ops see. Times are WIB, like the dashboard's.
+README what ops see. Times are on the office's clock (`BAMSOS_TIMEZONE`), like the dashboard's.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 from shared.devtools.local_prometheus import api
 from shared.generators.observability import PANELS, Panel
 
-WIB = ZoneInfo("Asia/Jakarta")
 MAIN_PANELS = (
     "Kepatuhan standar per langkah (1 jam)",
     "Durasi langkah p50 / p90 terhadap standar",
@@ -31,21 +30,23 @@ def _legend(template: str, labels: dict[str, str]) -> str:
     return template
 
 
-def _series(url: str, panel: Panel, start: float, end: float, step: float) -> list[tuple[str, Any, Any]]:
+def _series(
+    url: str, panel: Panel, start: float, end: float, step: float, zone: ZoneInfo
+) -> list[tuple[str, Any, Any]]:
     out = []
     for target in panel.targets:
         if target.legend.startswith("p50"):
             continue  # the picture keeps p90 and the standard; p50 crowds it
         data = api(url, "query_range", query=target.expr, start=str(start), end=str(end), step=str(step))
         for series in data["result"]:
-            times = [datetime.fromtimestamp(float(t), WIB) for t, _ in series["values"]]
+            times = [datetime.fromtimestamp(float(t), zone) for t, _ in series["values"]]
             values = [float(v) for _, v in series["values"]]
             if any(values):  # a step that saw nothing would only crowd the legend
                 out.append((_legend(target.legend, series["metric"]), times, values))
     return out
 
 
-def render(url: str, start: float, end: float, out: Path) -> None:
+def render(url: str, start: float, end: float, out: Path, zone: ZoneInfo) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -58,13 +59,13 @@ def render(url: str, start: float, end: float, out: Path) -> None:
     figure.suptitle("BAMSOS — SLA SOP (Prometheus, data demo)", fontsize=14, fontweight="bold")
     for ax, title in zip(axes.flat, MAIN_PANELS, strict=True):
         panel = panels[title]
-        for legend, times, values in _series(url, panel, start, end, step):
+        for legend, times, values in _series(url, panel, start, end, step, zone):
             style = "--" if legend.startswith("standar") else "-"
             ax.plot(times, values, style, label=legend, linewidth=1.4)
         for threshold in panel.thresholds:
             ax.axhline(threshold, color="red", linewidth=0.8, alpha=0.5)
         ax.set_title(title, fontsize=11)
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M:%S", tz=WIB))  # type: ignore[no-untyped-call]
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M:%S", tz=zone))  # type: ignore[no-untyped-call]
         if panel.unit == "percentunit":
             ax.set_ylim(0, 1.05)
         ax.grid(alpha=0.3)

@@ -30,6 +30,7 @@ from shared.laporan import FORMATS, Office, Period, office_day, write_laporan
 from shared.runtime.runner import supervise
 from shared.runtime.settings import Settings
 from shared.runtime.storage import handovers, inquiries, make_engine
+from shared.sop.office_calendar import office_zone
 from shared.sop.rules import STANDARD_MINUTES, STEP_NAMES
 
 
@@ -37,6 +38,7 @@ def run_demo(
     settings: Settings, *, count: int, timeout: float, out: Path, dashboard_png: Path | None = None
 ) -> int:
     chart = setup(settings)
+    zone = office_zone(settings)
     engine = make_engine(settings.database_url)
     stop = threading.Event()
     env = dict(os.environ, BAMSOS_TIME_SCALE=str(settings.time_scale), BAMSOS_CALENDAR=settings.calendar)
@@ -70,7 +72,7 @@ def run_demo(
             if prometheus is not None and dashboard_png is not None:
                 replies = "sum(bamsos_replies_total)"
                 wait_until(lambda: sum(by_label(prometheus, replies, "").values()) >= answered, 15)
-                render_dashboard(prometheus, started, time.time(), dashboard_png)
+                render_dashboard(prometheus, started, time.time(), dashboard_png, zone)
                 click.echo(f"dashboard: {dashboard_png}")
         finally:
             connector.stop()
@@ -78,7 +80,7 @@ def run_demo(
             stop.set()
             services.join(30)
     _print_summary(engine, ids)
-    _write_laporan(engine, settings, Period.month_of(office_day(feed[0].sent_at)), out)
+    _write_laporan(engine, settings, Period.month_of(office_day(feed[0].sent_at, zone), zone), out)
     if answered < len(feed):
         click.echo(f"FAILED: {len(feed) - answered} inquiries left without a reply", err=True)
         return 1

@@ -26,6 +26,7 @@ from shared.laporan import FORMATS, Format, Office, Period, write_laporan
 from shared.runtime.settings import Settings
 from shared.runtime.storage import make_engine
 from shared.sop.contracts import Service
+from shared.sop.office_calendar import office_zone
 from shared.sop.orgchart import load_chart
 
 MONTH = "2026-11"
@@ -54,10 +55,10 @@ SELECT g, r, received_at,
        (ARRAY['whatsapp','instagram','facebook','x','tiktok','telegram','email','web'])
            [1 + floor(power(random(), 2) * 8)::int] AS channel,
        g % 67 = 0 AS still_open,
-       extract(day FROM received_at AT TIME ZONE 'Asia/Jakarta') AS day_of_month
+       extract(day FROM received_at AT TIME ZONE CAST(:zone AS text)) AS day_of_month
 FROM (
     SELECT g, random() AS r,
-           (d.day + time '07:30' + random() * interval '8 hours 30 minutes') AT TIME ZONE 'Asia/Jakarta'
+           (d.day + time '07:30' + random() * interval '8 hours 30 minutes') AT TIME ZONE CAST(:zone AS text)
                AS received_at
     FROM generate_series(1, CAST(:n AS integer)) AS g
     JOIN bench_days d ON (g - 0.5) / :n > d.lo AND (g - 0.5) / :n <= d.hi
@@ -137,7 +138,7 @@ def generate(db: Connection, cases: int, period: Period) -> None:
         [{"s": s, "k": k, "b": b} for s, k, b in units],
     )
     db.execute(sa.text(_DAYS), {"first": period.first, "last": period.last})
-    db.execute(sa.text(_CASES), {"n": cases})
+    db.execute(sa.text(_CASES), {"n": cases, "zone": period.zone.key})
     db.execute(sa.text(_INQUIRIES))
     db.execute(sa.text(_HANDOVERS))
 
@@ -145,11 +146,11 @@ def generate(db: Connection, cases: int, period: Period) -> None:
 def measure(database_url: str, fmt: Format, out: Path) -> dict[str, float]:
     """Write one laporan of the bench month; its time, and this process's peak memory."""
     engine = make_engine(database_url)
+    settings = Settings()
+    period = Period.month(MONTH, office_zone(settings))
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
-    write_laporan(
-        engine, Period.month(MONTH), fmt, out, office=Office.from_settings(Settings()), now=datetime.now(UTC)
-    )
+    write_laporan(engine, period, fmt, out, office=Office.from_settings(settings), now=datetime.now(UTC))
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
@@ -162,12 +163,13 @@ def measure(database_url: str, fmt: Format, out: Path) -> dict[str, float]:
 
 def run(sizes: list[int], out_dir: Path) -> list[dict[str, object]]:
     results: list[dict[str, object]] = []
+    settings = Settings()
     for n in sizes:
-        with temporary_database(Settings().database_url, prefix="bamsos_laporan_bench") as url:
+        with temporary_database(settings.database_url, prefix="bamsos_laporan_bench") as url:
             engine = make_engine(url)
             started = time.perf_counter()
             with engine.begin() as db:
-                generate(db, n, Period.month(MONTH))
+                generate(db, n, Period.month(MONTH, office_zone(settings)))
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as db:
                 db.execute(sa.text("VACUUM ANALYZE"))
             print(f"{n:>9,} cases generated in {time.perf_counter() - started:.1f} s", flush=True)

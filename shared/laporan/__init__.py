@@ -1,7 +1,8 @@
 """The laporan: the report of the requests received, which the head of office signs and files.
 
 Compiled from the registrations and the control card in one database snapshot (`figures`), written
-as PDF (`pdf`), XLSX (`xlsx`) or CSV (`csv_out`). Days and times are WIB.
+as PDF (`pdf`), XLSX (`xlsx`) or CSV (`csv_out`). Days and times are in the period's zone, the
+office's (`BAMSOS_TIMEZONE`, WIB by default).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy.engine import Engine
 from shared.laporan.bahasa import count_text
 from shared.laporan.figures import Figures, breaches, compile_figures, snapshot
 from shared.laporan.office import Office
-from shared.laporan.period import WIB, Period, office_day
+from shared.laporan.period import Period, office_day
 from shared.laporan.register import cases
 
 Format = Literal["pdf", "xlsx", "csv"]
@@ -23,7 +24,6 @@ FORMATS: tuple[Format, ...] = ("pdf", "xlsx", "csv")
 
 __all__ = [
     "FORMATS",
-    "WIB",
     "Figures",
     "Format",
     "Office",
@@ -53,7 +53,7 @@ def write_laporan(
 
     with snapshot(engine) as db:
         if fmt == "csv":
-            return write_csv(cases(db, period, mask=mask), out)
+            return write_csv(cases(db, period, mask=mask), out, period.zone)
         figures = compile_figures(db, period, now or datetime.now(UTC))
         if fmt == "pdf":
             write_pdf(figures, office, out)

@@ -1,7 +1,9 @@
 """The laporan as CSV: the register, one row per case, for anyone who works the data further.
 
-Codes, not labels, so filters and pivot tables stay stable; times in WIB; UTF-8 with a byte-order
-mark so that Excel reads the names right. Text cells never start a formula (`safe.neutralise`).
+Codes, not labels, so filters and pivot tables stay stable (`diterima_wib` and `dijawab_wib` keep
+their names whatever `BAMSOS_TIMEZONE` says); times on the office's wall clock, in the period's
+zone; UTF-8 with a byte-order mark so that Excel reads the names right. Text cells never start a
+formula (`safe.neutralise`).
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ import csv
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from shared.laporan.period import WIB
 from shared.laporan.register import Case
 from shared.laporan.safe import neutralise
 
@@ -36,14 +38,14 @@ HEADER = (
 )
 
 
-def _when(moment: datetime | None) -> str:
-    return moment.astimezone(WIB).strftime("%Y-%m-%d %H:%M:%S") if moment is not None else ""
+def _when(moment: datetime | None, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if moment is not None else ""
 
 
-def csv_row(case: Case) -> list[str | int]:
+def csv_row(case: Case, zone: ZoneInfo) -> list[str | int]:
     texts = (
         case.inquiry_id,
-        _when(case.received_at),
+        _when(case.received_at, zone),
         case.channel,
         case.account,
         case.name or "",
@@ -52,7 +54,7 @@ def csv_row(case: Case) -> list[str | int]:
         case.path or "",
         case.text,
         case.status,
-        _when(case.replied_at),
+        _when(case.replied_at, zone),
     )
     late = (case.late_role or "", case.late_unit or "", case.late_officer or "")
     return [
@@ -64,13 +66,13 @@ def csv_row(case: Case) -> list[str | int]:
     ]
 
 
-def write_csv(cases: Iterable[Case], out: Path) -> int:
+def write_csv(cases: Iterable[Case], out: Path, zone: ZoneInfo) -> int:
     """Write the register; returns how many cases it holds."""
     written = 0
     with out.open("w", newline="", encoding="utf-8-sig") as f:
         writer = csv.writer(f)
         writer.writerow(HEADER)
         for case in cases:
-            writer.writerow(csv_row(case))
+            writer.writerow(csv_row(case, zone))
             written += 1
     return written

@@ -1,8 +1,9 @@
 """The laporan's figures, aggregated in PostgreSQL from the registrations and the control card.
 
-A case belongs to the period of the office day (WIB) on which it was received; its steps count with
-it. "Answered" and "still open" are as of the moment the laporan is compiled. Every query of one
-laporan runs in one snapshot (`snapshot`), so the tables of a document always agree with each other.
+A case belongs to the period of the office day (in the period's zone) on which it was received; its
+steps count with it. "Answered" and "still open" are as of the moment the laporan is compiled. Every
+query of one laporan runs in one snapshot (`snapshot`), so the tables of a document always agree
+with each other.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.engine import Connection, Engine
 
-from shared.laporan.period import WIB_NAME, Period
+from shared.laporan.period import Period
 from shared.runtime.storage import handovers, inquiries
 
 # The PDF lists this many of the breached cases, the worst first; the XLSX and CSV list them all.
@@ -166,8 +167,9 @@ def in_period(period: Period) -> sa.ColumnElement[bool]:
     return sa.and_(_i.received_at >= period.start, _i.received_at < period.end)
 
 
-def _case_day() -> sa.ColumnElement[date]:
-    return sa.func.date(sa.func.timezone(WIB_NAME, _i.received_at))
+def _case_day(period: Period) -> sa.ColumnElement[date]:
+    """The office day a case was received on; PostgreSQL knows the zone by its IANA name."""
+    return sa.func.date(sa.func.timezone(period.zone.key, _i.received_at))
 
 
 def case_totals(db: Connection, period: Period) -> Count:
@@ -234,7 +236,7 @@ def _role_rank(role: str) -> int:
 
 def daily(db: Connection, period: Period) -> tuple[Day, ...]:
     """Every day of the period, quiet days at zero: cases received and answered, steps within standard."""
-    day = _case_day()
+    day = _case_day(period)
     cases = db.execute(
         sa.select(day, sa.func.count(), sa.func.count(_i.replied_at)).where(in_period(period)).group_by(day)
     ).all()

@@ -1,6 +1,6 @@
-"""The laporan's headline figures for today (the WIB office day) as Prometheus gauges, read from the
-database at scrape time with the laporan's own queries, so the dashboard and the signed report
-never disagree. The reporter registers it (`services/reporter/service.py`)."""
+"""The laporan's headline figures for today (the office day, in the clock's zone) as Prometheus
+gauges, read from the database at scrape time with the laporan's own queries, so the dashboard and
+the signed report never disagree. The reporter registers it (`services/reporter/service.py`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy.engine import Engine
 
 from shared.laporan.figures import case_totals, snapshot, step_timings
-from shared.laporan.period import Period, office_day
+from shared.laporan.period import Period
 from shared.sop.clock import SopClock
 from shared.sop.rules import STANDARD_MINUTES
 
@@ -26,7 +26,7 @@ class LaporanCollector(Collector):
         self.clock = clock
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        today = Period.day(office_day(self.clock.now()))
+        today = Period.day(self.clock.office_day(self.clock.now()), self.clock.zone)
         with snapshot(self.engine) as db:
             totals = case_totals(db, today)
             steps = step_timings(db, today)
@@ -37,7 +37,7 @@ class LaporanCollector(Collector):
         ):
             yield GaugeMetricFamily(
                 f"bamsos_laporan_inquiries_{name}",
-                f"Inquiries {what} today (WIB office day), as the laporan counts them.",
+                f"Inquiries {what} today (office day), as the laporan counts them.",
                 value=value,
             )
         closed: Counter[int] = Counter()
@@ -47,7 +47,7 @@ class LaporanCollector(Collector):
             within[s.step] += s.timing.within
         closed_family = GaugeMetricFamily(
             "bamsos_laporan_steps_closed",
-            "Finished SOP steps of today's inquiries (WIB office day), by step.",
+            "Finished SOP steps of today's inquiries (office day), by step.",
             labels=["step"],
         )
         within_family = GaugeMetricFamily(

@@ -47,7 +47,7 @@ from shared.laporan.pdf_parts import (
     signature,
     title_block,
 )
-from shared.laporan.period import WIB, date_text, office_day, time_text
+from shared.laporan.period import moment_text, office_day
 
 TITLE = "LAPORAN PELAYANAN INFORMASI MELALUI MEDIA SOSIAL"
 SUBTITLE = "Bantuan Informasi dan Penggunaan Media Layanan Melalui Media Sosial (BAMSOS)"
@@ -83,14 +83,15 @@ def _render(figures: Figures, office: Office, target: Any, total: int | None) ->
 
 
 def _story(f: Figures, office: Office) -> list[Any]:
-    compiled = f"{date_text(office_day(f.compiled_at))} pukul {time_text(f.compiled_at)} WIB"
+    compiled = moment_text(f.compiled_at, f.period.zone)
     facts = [("Nomor SOP", office.sop_number), ("Periode", f.period.text()), ("Keadaan data", compiled)]
     story: list[Any] = [*kop(office), *title_block(TITLE, SUBTITLE, facts)]
     if f.totals.received == 0:
         story += [heading("A. RINGKASAN"), Paragraph(NO_INQUIRIES, BODY)]
     else:
         story += [*_summary(f), *_volumes(f), *_compliance(f), *_holders(f, office), *_chart(f)]
-    story.append(KeepTogether([Spacer(1, 10), Paragraph(CLOSING, BODY), signature(office, f.compiled_at)]))
+    signed_on = office_day(f.compiled_at, f.period.zone)
+    story.append(KeepTogether([Spacer(1, 10), Paragraph(CLOSING, BODY), signature(office, signed_on)]))
     if f.breached_cases:
         story += _lampiran(f, office)
     return story
@@ -203,7 +204,7 @@ def _chart(f: Figures) -> list[Any]:
             [
                 heading("E. GRAFIK HARIAN PERMOHONAN DAN KEPATUHAN"),
                 daily_chart(f.days, WIDTH),
-                Paragraph("Menurut tanggal diterimanya permohonan (WIB).", CAPTION),
+                Paragraph(f"Menurut tanggal diterimanya permohonan ({f.period.zone_label}).", CAPTION),
             ]
         )
     ]
@@ -224,7 +225,7 @@ def _lampiran(f: Figures, office: Office) -> list[Any]:
         [
             str(n),
             b.inquiry_id,
-            b.received_at.astimezone(WIB).strftime("%d/%m/%Y %H.%M"),
+            b.received_at.astimezone(f.period.zone).strftime("%d/%m/%Y %H.%M"),
             step_label(b.step),
             office.holder(b.role, b.unit),
             b.officer or "",
@@ -232,7 +233,15 @@ def _lampiran(f: Figures, office: Office) -> list[Any]:
         ]
         for n, b in enumerate(f.worst, 1)
     ]
-    header = ["No", "ID kasus", "Diterima (WIB)", "Langkah", "Pelaksana", "Petugas", "Lewat (mnt)"]
+    header = [
+        "No",
+        "ID kasus",
+        f"Diterima ({f.period.zone_label})",
+        "Langkah",
+        "Pelaksana",
+        "Petugas",
+        "Lewat (mnt)",
+    ]
     widths = [0.8 * cm, 5.1 * cm, 1.9 * cm, 3.0 * cm, 3.1 * cm, 1.5 * cm, 1.1 * cm]
     return [
         PageBreak(),

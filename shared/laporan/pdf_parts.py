@@ -4,7 +4,7 @@ with its double rule, the title block, ruled tables, the page footer and the sig
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -16,7 +16,7 @@ from reportlab.lib.units import cm
 from reportlab.platypus import HRFlowable, Paragraph, Spacer, Table, TableStyle
 
 from shared.laporan.office import Office
-from shared.laporan.period import date_text, office_day
+from shared.laporan.period import date_text
 
 MARGIN_LEFT, MARGIN_RIGHT = 2.5 * cm, 2 * cm
 WIDTH = A4[0] - MARGIN_LEFT - MARGIN_RIGHT
@@ -126,11 +126,11 @@ def side_by_side(left: Any, right: Any) -> Table:
     return table
 
 
-def signature(office: Office, signed_at: datetime) -> Table:
+def signature(office: Office, signed_on: date) -> Table:
     """The signature block on the right: place and date, the head's title, room to sign, name, NIP."""
     name_style = ParagraphStyle("signer", parent=CENTER, fontName="Helvetica-Bold")
     block = [
-        [Paragraph(escape(f"{office.city}, {date_text(office_day(signed_at))}"), CENTER)],
+        [Paragraph(escape(f"{office.city}, {date_text(signed_on)}"), CENTER)],
         [Paragraph(escape(office.head_title) + ",", CENTER)],
         [Spacer(1, 2.2 * cm)],
         [Paragraph(f"<u>{escape(office.signer)}</u>", name_style)],

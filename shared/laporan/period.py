@@ -1,13 +1,12 @@
-"""The laporan's period: whole office days in WIB (Asia/Jakarta), as staff and the head read them."""
+"""The laporan's period: whole office days in the office's time zone (`BAMSOS_TIMEZONE`, WIB by
+default), as staff and the head read them. The zone travels with the period, so its bounds, its
+days and the times the laporan prints are all read on the same clock."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
-
-WIB = ZoneInfo("Asia/Jakarta")
-WIB_NAME = "Asia/Jakarta"  # the same zone, as PostgreSQL names it
 
 MONTHS = (
     "Januari",
@@ -25,8 +24,8 @@ MONTHS = (
 )
 
 
-def office_day(moment: datetime) -> date:
-    return moment.astimezone(WIB).date()
+def office_day(moment: datetime, zone: ZoneInfo) -> date:
+    return moment.astimezone(zone).date()
 
 
 def date_text(day: date) -> str:
@@ -34,47 +33,59 @@ def date_text(day: date) -> str:
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
-def time_text(moment: datetime) -> str:
-    """A time of day in WIB as Indonesian letters write it: "08.15"."""
-    return moment.astimezone(WIB).strftime("%H.%M")
+def time_text(moment: datetime, zone: ZoneInfo) -> str:
+    """A time of day in `zone` as Indonesian letters write it: "08.15"."""
+    return moment.astimezone(zone).strftime("%H.%M")
+
+
+def moment_text(moment: datetime, zone: ZoneInfo) -> str:
+    """A date and time in `zone`, named as staff name it: "4 November 2026 pukul 08.00 WIB"."""
+    local = moment.astimezone(zone)
+    return f"{date_text(local.date())} pukul {time_text(local, zone)} {local.strftime('%Z')}"
 
 
 @dataclass(frozen=True)
 class Period:
-    """From the first to the last office day, both included."""
+    """From the first to the last office day, both included, in the office's time zone."""
 
     first: date
     last: date
+    zone: ZoneInfo
 
     def __post_init__(self) -> None:
         if self.last < self.first:
             raise ValueError(f"the period ends ({self.last}) before it starts ({self.first})")
 
     @classmethod
-    def month(cls, text: str) -> Period:
+    def month(cls, text: str, zone: ZoneInfo) -> Period:
         """The calendar month written "YYYY-MM", e.g. "2026-11"."""
-        return cls.month_of(datetime.strptime(text, "%Y-%m").date())
+        return cls.month_of(datetime.strptime(text, "%Y-%m").date(), zone)
 
     @classmethod
-    def month_of(cls, day: date) -> Period:
+    def month_of(cls, day: date, zone: ZoneInfo) -> Period:
         """The calendar month `day` falls in."""
         first = day.replace(day=1)
         following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
-        return cls(first, following - timedelta(days=1))
+        return cls(first, following - timedelta(days=1), zone)
 
     @classmethod
-    def day(cls, day: date) -> Period:
-        return cls(day, day)
+    def day(cls, day: date, zone: ZoneInfo) -> Period:
+        return cls(day, day, zone)
 
     @property
     def start(self) -> datetime:
-        """The first instant of the period (midnight WIB), in UTC."""
-        return datetime.combine(self.first, time(), WIB).astimezone(UTC)
+        """The first instant of the period (the office's midnight), in UTC."""
+        return datetime.combine(self.first, time(), self.zone).astimezone(UTC)
 
     @property
     def end(self) -> datetime:
         """The first instant after the period, in UTC."""
-        return datetime.combine(self.last + timedelta(days=1), time(), WIB).astimezone(UTC)
+        return datetime.combine(self.last + timedelta(days=1), time(), self.zone).astimezone(UTC)
+
+    @property
+    def zone_label(self) -> str:
+        """The zone as staff name it, for headings: "WIB" for Asia/Jakarta, "WITA" for Asia/Makassar."""
+        return self.start.astimezone(self.zone).strftime("%Z")
 
     @property
     def days(self) -> list[date]:
@@ -82,7 +93,7 @@ class Period:
 
     @property
     def is_month(self) -> bool:
-        return self == Period.month_of(self.first)
+        return self == Period.month_of(self.first, self.zone)
 
     def text(self) -> str:
         """How the laporan names its period: "Bulan November 2026", "1 s.d. 15 November 2026"."""

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -34,7 +35,7 @@ from shared.laporan.bahasa import (
 from shared.laporan.figures import Breach, Count, Figures, HolderTiming, Timing
 from shared.laporan.office import Office
 from shared.laporan.pdf import NO_INQUIRIES, SUBTITLE, TITLE
-from shared.laporan.period import WIB, date_text, office_day, time_text
+from shared.laporan.period import date_text, moment_text, office_day
 from shared.laporan.register import Case
 from shared.laporan.safe import neutralise
 
@@ -54,22 +55,23 @@ def write_xlsx(
     out: Path,
 ) -> None:
     wb = Workbook(write_only=True)
+    zone, zone_label = figures.period.zone, figures.period.zone_label
     _summary_sheet(wb, figures, office)
     _compliance_sheet(wb, figures, office)
     _daily_sheet(wb, figures)
     stream_sheets(
         wb,
         "Keterlambatan",
-        BREACH_HEADER,
+        breach_header(zone_label),
         BREACH_WIDTHS,
-        (breach_row(n, b, office) for n, b in enumerate(breaches, 1)),
+        (breach_row(n, b, office, zone) for n, b in enumerate(breaches, 1)),
     )
     stream_sheets(
         wb,
         "Register",
-        REGISTER_HEADER,
+        register_header(zone_label),
         REGISTER_WIDTHS,
-        (register_row(n, c, office) for n, c in enumerate(cases, 1)),
+        (register_row(n, c, office, zone) for n, c in enumerate(cases, 1)),
     )
     wb.save(out)
 
@@ -95,13 +97,13 @@ def _widths(ws: Any, widths: Sequence[float]) -> None:
         ws.column_dimensions[get_column_letter(n)].width = width
 
 
-def _wib(moment: datetime | None) -> datetime | None:
-    """Excel has no time zones: times are written as WIB wall-clock times."""
-    return moment.astimezone(WIB).replace(tzinfo=None) if moment is not None else None
+def _local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
+    """Excel has no time zones: times are written as the office's wall-clock times."""
+    return moment.astimezone(zone).replace(tzinfo=None) if moment is not None else None
 
 
 def _kop_rows(ws: Any, f: Figures, office: Office) -> list[list[Any]]:
-    compiled = f"{date_text(office_day(f.compiled_at))} pukul {time_text(f.compiled_at)} WIB"
+    compiled = moment_text(f.compiled_at, f.period.zone)
     rows: list[list[Any]] = [
         [_cell(ws, office.government, bold=True)],
         [_cell(ws, office.name, bold=True)],
@@ -151,7 +153,7 @@ def _summary_sheet(wb: Workbook, f: Figures, office: Office) -> None:
             *_count_rows(ws, "Jalur SOP yang ditempuh", f.by_path, path_label, t),
             *_count_rows(ws, "Jenis layanan", f.by_service, lambda c: label(SERVICES, c), t),
         ]
-    signed_on = f"{office.city}, {date_text(office_day(f.compiled_at))}"
+    signed_on = f"{office.city}, {date_text(office_day(f.compiled_at, f.period.zone))}"
     rows += [
         [None, None, None, signed_on],
         [None, None, None, office.head_title + ","],
@@ -234,28 +236,31 @@ def _daily_sheet(wb: Workbook, f: Figures) -> None:
         ws.add_chart(chart, "H2")
 
 
-BREACH_HEADER = (
-    "No",
-    "ID kasus",
-    "Diterima (WIB)",
-    "Kanal",
-    "Layanan",
-    "Topik",
-    "Langkah keterlambatan",
-    "Pelaksana",
-    "Petugas",
-    "Baku (menit)",
-    "Lewat (menit)",
-    "Jumlah langkah terlambat",
-)
+def breach_header(zone_label: str) -> tuple[str, ...]:
+    return (
+        "No",
+        "ID kasus",
+        f"Diterima ({zone_label})",
+        "Kanal",
+        "Layanan",
+        "Topik",
+        "Langkah keterlambatan",
+        "Pelaksana",
+        "Petugas",
+        "Baku (menit)",
+        "Lewat (menit)",
+        "Jumlah langkah terlambat",
+    )
+
+
 BREACH_WIDTHS = (7, 34, 17, 14, 20, 20, 36, 40, 18, 12, 12, 14)
 
 
-def breach_row(n: int, b: Breach, office: Office) -> list[Any]:
+def breach_row(n: int, b: Breach, office: Office, zone: ZoneInfo) -> list[Any]:
     return [
         n,
         b.inquiry_id,
-        _wib(b.received_at),
+        _local(b.received_at, zone),
         label(CHANNELS, b.channel),
         label(SERVICES, b.service),
         label(TOPICS, b.topic),
@@ -268,33 +273,36 @@ def breach_row(n: int, b: Breach, office: Office) -> list[Any]:
     ]
 
 
-REGISTER_HEADER = (
-    "No",
-    "ID kasus",
-    "Diterima (WIB)",
-    "Kanal",
-    "Akun",
-    "Nama",
-    "Layanan",
-    "Topik",
-    "Jalur SOP",
-    "Pertanyaan",
-    "Status",
-    "Dijawab (WIB)",
-    "Jumlah langkah terlambat",
-    "Langkah keterlambatan",
-    "Pelaksana",
-    "Petugas",
-    "Lewat (menit)",
-)
+def register_header(zone_label: str) -> tuple[str, ...]:
+    return (
+        "No",
+        "ID kasus",
+        f"Diterima ({zone_label})",
+        "Kanal",
+        "Akun",
+        "Nama",
+        "Layanan",
+        "Topik",
+        "Jalur SOP",
+        "Pertanyaan",
+        "Status",
+        f"Dijawab ({zone_label})",
+        "Jumlah langkah terlambat",
+        "Langkah keterlambatan",
+        "Pelaksana",
+        "Petugas",
+        "Lewat (menit)",
+    )
+
+
 REGISTER_WIDTHS = (9, 34, 17, 14, 20, 22, 20, 20, 16, 60, 10, 17, 12, 36, 40, 18, 12)
 
 
-def register_row(n: int, c: Case, office: Office) -> list[Any]:
+def register_row(n: int, c: Case, office: Office, zone: ZoneInfo) -> list[Any]:
     return [
         n,
         c.inquiry_id,
-        _wib(c.received_at),
+        _local(c.received_at, zone),
         label(CHANNELS, c.channel),
         neutralise(c.account),
         neutralise(c.name or ""),
@@ -303,7 +311,7 @@ def register_row(n: int, c: Case, office: Office) -> list[Any]:
         path_label(c.path),
         neutralise(c.text),
         c.status,
-        _wib(c.replied_at),
+        _local(c.replied_at, zone),
         c.breached_steps,
         step_label(c.late_step) if c.late_step else None,
         office.holder(c.late_role, c.late_unit) if c.late_role else None,

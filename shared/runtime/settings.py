@@ -12,6 +12,9 @@ from typing import Literal
 from pydantic import Field, PositiveFloat, PositiveInt
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The office's time zone unless `BAMSOS_TIMEZONE` says otherwise: WIB, as Dukcapil Kota Pekanbaru.
+DEFAULT_TIMEZONE = "Asia/Jakarta"
+
 
 class Settings(BaseSettings):
     """Every setting has a default that works on a developer's machine with the local servers."""
@@ -25,7 +28,8 @@ class Settings(BaseSettings):
     # Which time counts toward a standard: office hours on working days, or every second.
     calendar: Literal["office", "24x7"] = "office"
     office_hours: str = "mon-thu 07:30-16:00; fri 07:30-16:30"
-    timezone: str = "Asia/Jakarta"
+    # The office's time zone (IANA name): its office hours, days, and the times staff read.
+    timezone: str = DEFAULT_TIMEZONE
     closed_dates: list[date] = Field(default_factory=list)  # an office's own closed days (cuti)
     org_chart: Path | None = None
     # Classification of inquiries that arrive without topic or service (docs/classification.md).

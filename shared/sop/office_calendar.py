@@ -3,7 +3,8 @@
 A case that arrives at night, on a weekend or on a public holiday starts counting at the next
 opening, so it is due the next working morning. Indonesian public holidays come from the `holidays`
 library (country ID); an office adds its own closed days (cuti bersama) with `BAMSOS_CLOSED_DATES`.
-Times are taken and given in UTC; the hours are read in the office's time zone (WIB by default).
+Times are taken and given in UTC; the hours are read in the office's time zone (`BAMSOS_TIMEZONE`,
+WIB by default), which `office_zone` reads from the settings for every part of BAMSOS.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from shared.runtime.errors import ConfigError
 from shared.runtime.settings import Settings
 from shared.sop.clock import AlwaysOpen, Calendar, SopClock
 
-WIB = ZoneInfo("Asia/Jakarta")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Indonesian civil service hours, five-day week: Monday-Thursday 07:30-16:00, Friday 07:30-16:30.
 DEFAULT_HOURS = "mon-thu 07:30-16:00; fri 07:30-16:30"
@@ -57,7 +57,7 @@ class OfficeCalendar:
     """Open time is office hours on working days that are not holidays or closed dates."""
 
     hours: dict[int, tuple[time, time]]
-    zone: ZoneInfo = WIB
+    zone: ZoneInfo
     closed: frozenset[date] = frozenset()
 
     def is_working_day(self, day: date) -> bool:
@@ -116,15 +116,20 @@ def _holidays(year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays("ID", years=year))
 
 
+def office_zone(settings: Settings) -> ZoneInfo:
+    """The office's time zone (`BAMSOS_TIMEZONE`); ConfigError if no such zone is known."""
+    try:
+        return ZoneInfo(settings.timezone)
+    except (KeyError, ValueError) as e:
+        raise ConfigError(f"unknown time zone '{settings.timezone}'") from e
+
+
 def make_calendar(settings: Settings) -> Calendar:
     if settings.calendar == "24x7":
         return AlwaysOpen()
-    try:
-        zone = ZoneInfo(settings.timezone)
-    except (KeyError, ValueError) as e:
-        raise ConfigError(f"unknown time zone '{settings.timezone}'") from e
+    zone = office_zone(settings)
     return OfficeCalendar(parse_hours(settings.office_hours), zone, frozenset(settings.closed_dates))
 
 
 def make_clock(settings: Settings) -> SopClock:
-    return SopClock(settings.time_scale, make_calendar(settings))
+    return SopClock(settings.time_scale, make_calendar(settings), zone=office_zone(settings))

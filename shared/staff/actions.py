@@ -25,16 +25,18 @@ from shared.sop.contracts import Outcome, Service, Task, TaskResult, Topic
 from shared.sop.orgchart import OrgChart
 from shared.sop.rules import STEP_NAMES
 
-WIB = ZoneInfo("Asia/Jakarta")
-
 
 class Refused(BamsosError):
     """What an officer asked for can't be done (an unknown unit or task, a finished task, an empty
     answer): nothing was sent, and the message says why in Bahasa Indonesia. Not a dead letter."""
 
 
-def wib(moment: datetime | None) -> str:
-    return moment.astimezone(WIB).strftime("%d-%m-%Y %H:%M:%S") if moment else "-"
+def office_time(moment: datetime | None, zone: ZoneInfo, *, named: bool = False) -> str:
+    """A time on the office's clock as staff read it, "27-11-2026 22:10:00" ("-" if none); `named`
+    adds the zone as staff name it ("… WIB")."""
+    if moment is None:
+        return "-"
+    return moment.astimezone(zone).strftime("%d-%m-%Y %H:%M:%S" + (" %Z" if named else ""))
 
 
 def unit_queue(unit: str, chart: OrgChart) -> str:
@@ -136,6 +138,7 @@ def send_result(
     topic: Topic | None = None,
     service: Service | None = None,
     now: datetime,
+    zone: ZoneInfo,
 ) -> TaskResult:
     """Publish an officer's result (confirmed, persistent); refused before publishing if it can't count."""
     with engine.connect() as db:
@@ -143,7 +146,7 @@ def send_result(
     if row is None:
         raise Refused(f"tugas {task_id} tidak ditemukan")
     if row.done_at is not None:
-        raise Refused(f"tugas {task_id} sudah selesai pada {wib(row.done_at)}")
+        raise Refused(f"tugas {task_id} sudah selesai pada {office_time(row.done_at, zone)}")
     if outcome is not Outcome.escalated and not (text and text.strip()):
         raise Refused("jawaban untuk pemohon tidak boleh kosong")
     result = TaskResult(
@@ -170,8 +173,9 @@ def case_text(engine: Engine, inquiry_id: str) -> str:
         return str(db.scalar(sa.select(inquiries.c.text).where(inquiries.c.inquiry_id == inquiry_id)) or "")
 
 
-def control_card(engine: Engine, case_or_task_id: str) -> list[str]:
-    """A case's control card as lines of a table, ending with where the delay happened."""
+def control_card(engine: Engine, case_or_task_id: str, zone: ZoneInfo) -> list[str]:
+    """A case's control card as lines of a table, times on the office's clock (`zone`), ending with
+    where the delay happened."""
     h = handovers.c
     with engine.connect() as db:
         inquiry_id = db.scalar(sa.select(h.inquiry_id).where(h.task_id == case_or_task_id)) or case_or_task_id
@@ -192,8 +196,9 @@ def control_card(engine: Engine, case_or_task_id: str) -> list[str]:
         mark = "  TERLAMBAT" if r.breached else ""
         lines.append(
             f"{r.step}. {STEP_NAMES[r.step]:<37} {r.from_role + ' -> ' + r.to_role + unit:<36} "
-            f"{(r.officer or '-')[:18]:<18} {wib(r.handed_at):<19} {wib(r.taken_at):<19} "
-            f"{wib(r.due_at):<19} {wib(r.done_at):<19} "
+            f"{(r.officer or '-')[:18]:<18} {office_time(r.handed_at, zone):<19} "
+            f"{office_time(r.taken_at, zone):<19} {office_time(r.due_at, zone):<19} "
+            f"{office_time(r.done_at, zone):<19} "
             f"{minutes + '/' + str(r.standard_seconds // 60) + ' mnt':>12}{mark}"
         )
         if (r.due_at - r.handed_at).total_seconds() > r.standard_seconds:

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import click
 
 from shared.runtime.settings import Settings
 from shared.runtime.storage import make_engine
 from shared.sop.contracts import Outcome, Service, Task, Topic
-from shared.sop.office_calendar import make_clock
+from shared.sop.office_calendar import make_clock, office_zone
 from shared.sop.orgchart import OrgChart, load_chart
-from shared.staff.actions import Refused, case_text, control_card, queue_view, send_result, take_next, wib
+from shared.staff.actions import (
+    Refused,
+    case_text,
+    control_card,
+    office_time,
+    queue_view,
+    send_result,
+    take_next,
+)
 
 UNIT = click.option(
     "--unit", required=True, help="admin, editor, pickup, kadis, kasi.<seksi> atau kabid.<bidang>"
@@ -42,21 +51,22 @@ def antrean(unit: str) -> None:
         view = queue_view(make_engine(settings.database_url), settings.amqp_url, unit, chart)
     except Refused as e:
         raise _fail(e) from None
+    clock = make_clock(settings)
     click.echo(f"Antrean {unit}: {view.waiting} kasus menunggu")
     if view.oldest_handed_at and view.oldest_standard_seconds:
         # In office time, as the standard counts it: a case waiting overnight has used nothing yet.
-        waited = make_clock(settings).sop_seconds(view.oldest_handed_at, datetime.now(UTC)) / 60
+        waited = clock.sop_seconds(view.oldest_handed_at, datetime.now(UTC)) / 60
         standard = view.oldest_standard_seconds // 60
         state = "TERLAMBAT" if waited > standard else "masih dalam baku"
         click.echo(
-            f"Terlama menunggu sejak {wib(view.oldest_handed_at)} WIB: {waited:.1f} menit "
-            f"(baku {standard} menit, {state})"
+            f"Terlama menunggu sejak {office_time(view.oldest_handed_at, clock.zone, named=True)}: "
+            f"{waited:.1f} menit (baku {standard} menit, {state})"
         )
     for task_id, officer, taken in view.held:
-        click.echo(f"Dipegang {officer} sejak {wib(taken)} WIB: {task_id}")
+        click.echo(f"Dipegang {officer} sejak {office_time(taken, clock.zone, named=True)}: {task_id}")
 
 
-def _show(task: Task, text: str, time_scale: float) -> None:
+def _show(task: Task, text: str, time_scale: float, zone: ZoneInfo) -> None:
     if task.kind == "notice":
         click.echo(f"PERINGATAN (kasus {task.inquiry_id}): {task.summary}")
         return
@@ -66,7 +76,8 @@ def _show(task: Task, text: str, time_scale: float) -> None:
         f"Tugas {task.task_id}  (langkah {task.step}, layanan {task.service or '-'}, "
         f"topik {task.topic or 'perlu ditentukan'})"
     )
-    click.echo(f"Diserahkan {wib(task.assigned_at)} WIB, batas {wib(task.due_at)} WIB: {due}")
+    assigned = office_time(task.assigned_at, zone, named=True)
+    click.echo(f"Diserahkan {assigned}, batas {office_time(task.due_at, zone, named=True)}: {due}")
     click.echo(f"Pertanyaan pemohon: {text}")
 
 
@@ -84,7 +95,7 @@ def ambil(unit: str, officer: str) -> None:
     if task is None:
         click.echo(f"Antrean {unit} kosong.")
         return
-    _show(task, case_text(engine, task.inquiry_id), settings.time_scale)
+    _show(task, case_text(engine, task.inquiry_id), settings.time_scale, office_zone(settings))
 
 
 def _result(task_id: str, officer: str, outcome: Outcome, **kwargs: object) -> None:
@@ -97,6 +108,7 @@ def _result(task_id: str, officer: str, outcome: Outcome, **kwargs: object) -> N
             officer=officer,
             outcome=outcome,
             now=datetime.now(UTC),
+            zone=office_zone(settings),
             **kwargs,  # type: ignore[arg-type]
         )
     except Refused as e:
@@ -150,7 +162,7 @@ def kartu(case_or_task_id: str) -> None:
     """Cetak kartu kendali sebuah kasus (id kasus atau id tugas)."""
     settings, _ = _setup()
     try:
-        lines = control_card(make_engine(settings.database_url), case_or_task_id)
+        lines = control_card(make_engine(settings.database_url), case_or_task_id, office_zone(settings))
     except Refused as e:
         raise _fail(e) from None
     click.echo("\n".join(lines))
@@ -173,7 +185,7 @@ def kerja(unit: str, officer: str) -> None:
             if task is None:
                 click.echo("Antrean kosong.")
                 continue
-            _show(task, case_text(engine, task.inquiry_id), settings.time_scale)
+            _show(task, case_text(engine, task.inquiry_id), settings.time_scale, office_zone(settings))
             if task.kind == "notice":
                 continue
             choice = click.prompt("(j)awab, (e)skalasi, (s)elesai", type=click.Choice(["j", "e", "s"]))

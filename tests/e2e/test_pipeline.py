@@ -30,6 +30,7 @@ from shared.runtime.settings import Settings
 from shared.runtime.storage import handovers, inquiries, make_engine, outbox
 from shared.runtime.worker import to_json
 from shared.sop.contracts import Role
+from shared.sop.office_calendar import office_zone
 from shared.sop.orgchart import OrgChart
 from tests.helpers import drain, publish, ready_count, wait_for
 
@@ -121,7 +122,8 @@ def test_every_sop_path_ends_in_exactly_one_reply_with_the_officers_text_and_a_f
     assert kabid and all(r.step in (4, 6) for r in kabid)
 
     # The laporan counts what the database holds.
-    today = office_day(datetime.now(UTC)).isoformat()  # the laporan's days are WIB days
+    # The laporan's days are the office's (BAMSOS_TIMEZONE, WIB by default).
+    today = office_day(datetime.now(UTC), office_zone(settings)).isoformat()
     out = tmp_path / "laporan.csv"
     subprocess.run(
         [

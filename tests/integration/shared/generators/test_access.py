@@ -18,6 +18,7 @@ from shared.runtime import topology
 from shared.runtime.settings import Settings
 from shared.runtime.storage import make_engine
 from shared.sop.contracts import Outcome
+from shared.sop.office_calendar import office_zone
 from shared.sop.orgchart import OrgChart
 from shared.staff.actions import send_result, take_next
 from tests import servers as real
@@ -117,11 +118,15 @@ def test_the_pipeline_runs_on_its_own_users_and_counts_a_result_only_from_the_un
         wait_for(lambda: ready_count(settings.amqp_url, "bamsos.tasks.admin") == 1, what="the admin's task")
         task = take_next(engine, admin, "admin", "AS", chart)
         assert task is not None
-        now = datetime.now(UTC)
+        now, zone = datetime.now(UTC), office_zone(settings)
         # The editing unit's officer answers the admin's task: it does not count.
-        send_result(engine, editor, task.task_id, officer="ED", outcome=Outcome.answered, text="x", now=now)
+        send_result(
+            engine, editor, task.task_id, officer="ED", outcome=Outcome.answered, text="x", now=now, zone=zone
+        )
         wait_for(lambda: ready_count(settings.amqp_url, topology.DEAD_LETTER_QUEUE) == 1, what="dead")
-        send_result(engine, admin, task.task_id, officer="AS", outcome=Outcome.answered, text="Ya", now=now)
+        send_result(
+            engine, admin, task.task_id, officer="AS", outcome=Outcome.answered, text="Ya", now=now, zone=zone
+        )
         wait_for(lambda: ready_count(settings.amqp_url, topology.REPLIES_QUEUE) == 1, what="the reply")
     dead = drain(settings.amqp_url, topology.DEAD_LETTER_QUEUE)
     assert dead[0].properties.headers["x-bamsos-reason"] == "wrong_sender"

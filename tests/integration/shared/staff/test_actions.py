@@ -17,7 +17,7 @@ from shared.runtime import topology
 from shared.runtime.settings import Settings
 from shared.runtime.storage import handovers, inquiries, make_engine
 from shared.sop.contracts import Outcome
-from shared.sop.office_calendar import make_clock
+from shared.sop.office_calendar import make_clock, office_zone
 from shared.sop.orgchart import OrgChart
 from shared.staff.actions import Refused, control_card, send_result, take_next
 from tests.helpers import INQUIRY, InProcess, drain, publish, ready_count, wait_for
@@ -65,6 +65,7 @@ def test_an_answer_is_one_task_result_and_the_citizen_gets_it(settings: Settings
             outcome=Outcome.answered,
             text="Syarat KIA: akta kelahiran dan KK.",
             now=datetime.now(UTC),
+            zone=office_zone(settings),
         )
         wait_for(lambda: ready_count(settings.amqp_url, topology.REPLIES_QUEUE) == 1, what="the reply")
     [reply] = drain(settings.amqp_url, topology.REPLIES_QUEUE)
@@ -78,8 +79,9 @@ def test_an_answer_is_one_task_result_and_the_citizen_gets_it(settings: Settings
             outcome=Outcome.answered,
             text="lagi",
             now=datetime.now(UTC),
+            zone=office_zone(settings),
         )
-    lines = control_card(engine, task_id)
+    lines = control_card(engine, task_id, office_zone(settings))
     assert any(line.startswith("3. Informasi pelayanan") and "Rina" in line for line in lines)
     assert lines[-1] == "Semua langkah selesai dalam waktu baku." or lines[-1].startswith("Keterlambatan")
 
@@ -98,6 +100,7 @@ def test_results_that_cannot_count_are_refused_before_anything_is_sent(
             outcome=Outcome.answered,
             text="x",
             now=datetime.now(UTC),
+            zone=office_zone(settings),
         )
     with pytest.raises(Refused, match="tidak boleh kosong"):
         send_result(
@@ -108,6 +111,7 @@ def test_results_that_cannot_count_are_refused_before_anything_is_sent(
             outcome=Outcome.answered,
             text="  ",
             now=datetime.now(UTC),
+            zone=office_zone(settings),
         )
     with pytest.raises(Refused, match="tidak dikenal"):
         take_next(engine, settings.amqp_url, "kasi.tidak_ada", "R", chart)
@@ -194,7 +198,7 @@ def test_a_case_that_arrives_at_night_is_due_the_next_working_morning_and_the_ca
                 standard_seconds=300,
             )
         )
-    card = "\n".join(control_card(engine, "c-night"))
+    card = "\n".join(control_card(engine, "c-night", office.zone))
     assert "30-11-2026 07:35:00" in card
     assert (
         "Diserahkan di luar jam kerja: langkah 3; waktu baku dihitung sejak jam kerja berikutnya "

@@ -17,16 +17,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from shared.laporan.period import WIB, Period, office_day
+from shared.laporan.period import Period, office_day
 from shared.runtime.storage import handovers, inquiries, make_engine
 from shared.sop.rules import STANDARD_MINUTES
 from shared.staff.actions import control_card
 
-PERIOD = Period(date(2026, 11, 2), date(2026, 11, 3))
+WIB = ZoneInfo("Asia/Jakarta")  # the office's zone by default (BAMSOS_TIMEZONE)
+PERIOD = Period(date(2026, 11, 2), date(2026, 11, 3), WIB)
 COMPILED_AT = datetime(2026, 11, 4, 1, 0, tzinfo=UTC)
 HOSTILE_ACCOUNT = '=HYPERLINK("http://contoh.invalid","klik")'
 HOSTILE_NAME = "@SUM(1+1)"
@@ -238,7 +240,7 @@ def card_figures(engine: Engine, period: Period = PERIOD) -> CardFigures:
         cases = [
             c
             for c in db.execute(sa.select(inquiries))
-            if period.first <= office_day(c.received_at) <= period.last
+            if period.first <= office_day(c.received_at, period.zone) <= period.last
         ]
         ids = {c.inquiry_id for c in cases}
         rows = [r for r in db.execute(sa.select(handovers)) if r.inquiry_id in ids]
@@ -255,7 +257,7 @@ def card_figures(engine: Engine, period: Period = PERIOD) -> CardFigures:
         )
     delays = {}
     for case_id in sorted(ids):
-        found = _DELAY.search("\n".join(control_card(engine, case_id)))
+        found = _DELAY.search("\n".join(control_card(engine, case_id, WIB)))
         if found:
             delays[case_id] = (int(found[1]), found[2], float(found[3]))
     return CardFigures(len(cases), sum(1 for c in cases if c.replied_at), steps, delays)

@@ -235,7 +235,7 @@ def test_masking_hides_the_citizens_identity_and_keeps_the_figures(engine: Engin
 
 @pytest.mark.parametrize("fmt", ["pdf", "xlsx", "csv"])
 def test_a_period_without_inquiries_gives_a_clean_report(engine: Engine, tmp_path: Path, fmt: Format) -> None:
-    quiet = Period.month("2026-07")
+    quiet = Period.month("2026-07", PERIOD.zone)
     path = write(engine, fmt, tmp_path / f"kosong.{fmt}", period=quiet)
     if fmt == "pdf":
         text = pdf_text(path)

@@ -16,13 +16,13 @@ from shared.runtime.settings import Settings
 from shared.runtime.storage import make_engine
 from shared.sop.clock import SopClock
 from shared.sop.rules import STANDARD_MINUTES
-from tests.unit.shared.laporan.feed import card_figures, fed_database
+from tests.unit.shared.laporan.feed import WIB, card_figures, fed_database
 
 pytestmark = pytest.mark.integration
 
 # 21:00 WIB on 3 November: "today" is the feed's second day, with cases c and d.
 NOW = datetime(2026, 11, 3, 14, 0, tzinfo=UTC)
-TODAY = Period.day(date(2026, 11, 3))
+TODAY = Period.day(date(2026, 11, 3), WIB)
 
 
 def scrape(registry: CollectorRegistry) -> dict[tuple[str, str], float]:

@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from shared.runtime.errors import ConfigError
 from shared.runtime.settings import Settings
 from shared.sop.clock import SopClock
-from shared.sop.office_calendar import DEFAULT_HOURS, OfficeCalendar, make_clock, parse_hours
+from shared.sop.office_calendar import DEFAULT_HOURS, OfficeCalendar, make_clock, office_zone, parse_hours
 
 WIB = ZoneInfo("Asia/Jakarta")
-OFFICE = OfficeCalendar(parse_hours(DEFAULT_HOURS))
+OFFICE = OfficeCalendar(parse_hours(DEFAULT_HOURS), WIB)
 
 
 def wib(*args: int) -> datetime:
@@ -40,7 +40,7 @@ def test_a_national_holiday_is_skipped() -> None:
 
 
 def test_an_offices_own_closed_day_is_skipped() -> None:
-    cuti = OfficeCalendar(parse_hours(DEFAULT_HOURS), closed=frozenset({date(2026, 11, 25)}))
+    cuti = OfficeCalendar(parse_hours(DEFAULT_HOURS), WIB, closed=frozenset({date(2026, 11, 25)}))
     assert cuti.add(wib(2026, 11, 24, 15, 58), 300) == wib(2026, 11, 26, 7, 33)
 
 
@@ -86,3 +86,32 @@ def test_office_hours_that_cannot_work_are_refused_clearly(hours: str) -> None:
 def test_the_office_calendar_is_the_default_and_24x7_can_be_chosen() -> None:
     assert isinstance(make_clock(Settings()).calendar, OfficeCalendar)
     assert not isinstance(make_clock(Settings(calendar="24x7")).calendar, OfficeCalendar)
+
+
+def test_an_office_in_another_time_zone_keeps_its_own_hours_and_days() -> None:
+    # Makassar (WITA) is an hour ahead of Pekanbaru (WIB): the same 07:30 opening is an hour earlier.
+    settings = Settings(timezone="Asia/Makassar")
+    clock = make_clock(settings)
+    assert clock.zone == office_zone(settings) == ZoneInfo("Asia/Makassar")
+    assert isinstance(clock.calendar, OfficeCalendar)
+    assert clock.calendar.opening_hours(date(2026, 11, 24)) == (
+        datetime(2026, 11, 23, 23, 30, tzinfo=UTC),
+        datetime(2026, 11, 24, 8, 0, tzinfo=UTC),
+    )
+    assert OFFICE.opening_hours(date(2026, 11, 24)) == (
+        datetime(2026, 11, 24, 0, 30, tzinfo=UTC),
+        datetime(2026, 11, 24, 9, 0, tzinfo=UTC),
+    )
+    # 16:30 UTC on Monday is 23:30 Monday in Pekanbaru but 00:30 Tuesday in Makassar.
+    late = datetime(2026, 11, 23, 16, 30, tzinfo=UTC)
+    assert (SopClock().office_day(late), clock.office_day(late)) == (date(2026, 11, 23), date(2026, 11, 24))
+    assert clock.local(late).strftime("%d-%m-%Y %H:%M %Z") == "24-11-2026 00:30 WITA"
+    # Arriving then, five minutes of office time end at 07:35 WITA, which is 06:35 in Pekanbaru.
+    assert clock.due_at(late, 300) == datetime(2026, 11, 23, 23, 35, tzinfo=UTC)
+
+
+def test_an_unknown_time_zone_is_refused_clearly() -> None:
+    with pytest.raises(ConfigError, match="unknown time zone 'Asia/Pekanbaru'"):
+        office_zone(Settings(timezone="Asia/Pekanbaru"))
+    with pytest.raises(ConfigError, match="unknown time zone"):
+        make_clock(Settings(timezone="Asia/Pekanbaru", calendar="24x7"))
