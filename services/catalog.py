@@ -20,6 +20,11 @@ from shared.runtime.worker import ServiceSpec
 from shared.sop.orgchart import OrgChart, load_chart
 
 NAMES: tuple[str, ...] = ("intake", "router", "editor_bridge", "pickup_bridge", "reporter")
+# The chat platforms' side (services/gateway/): not a worker of the loop but a web server and a
+# sender; `bamsos run gateway` and `bamsos run all` start it beside the workers.
+GATEWAY = "gateway"
+GATEWAY_METRICS_PORT = 9106
+PROCESSES: tuple[str, ...] = (*NAMES, GATEWAY)
 
 
 def spec(name: str) -> ServiceSpec[Any]:
@@ -35,7 +40,7 @@ def specs() -> list[ServiceSpec[Any]]:
 
 def metrics_ports() -> dict[str, int]:
     """Each service's default /metrics port (BAMSOS_METRICS_PORTS overrides some or all)."""
-    return {s.name: s.metrics_port for s in specs()}
+    return {s.name: s.metrics_port for s in specs()} | {GATEWAY: GATEWAY_METRICS_PORT}
 
 
 def service_queues() -> list[topology.Queue]:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from services.catalog import NAMES as SERVICES
+from services.catalog import PROCESSES
 from shared.devtools.commands import dev_commands
 from shared.generators import REPO_ROOT
 from shared.laporan import FORMATS, Format, Period
@@ -44,14 +44,15 @@ def setup() -> None:
 
 
 @main.command()
-@click.argument("service", type=click.Choice(["all", *SERVICES]))
+@click.argument("service", type=click.Choice(["all", *PROCESSES]))
 def run(service: str) -> None:
-    """Run one service, or `all` five (each its own process). Stops on SIGTERM / Ctrl-C."""
+    """Run one service, or `all`: the five workers and the gateway, each its own process. Stops on
+    SIGTERM / Ctrl-C."""
     from shared.runtime import runner
 
     if service == "all":
         load_settings()
-        runner.run_all(list(SERVICES))
+        runner.run_all(list(PROCESSES))
     else:
         runner.main(service)
 

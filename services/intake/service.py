@@ -30,6 +30,8 @@ def register(inquiry: Inquiry, ctx: Context) -> list[Outgoing]:
             name=inquiry.name,
             text=inquiry.text,
             service=inquiry.service.value if inquiry.service else None,
+            media_kind=inquiry.media_kind.value if inquiry.media_kind else None,
+            media_id=inquiry.media_id,
             topic=inquiry.topic.value if inquiry.topic else None,
             sent_at=inquiry.sent_at,
             received_at=now,

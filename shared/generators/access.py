@@ -66,11 +66,12 @@ def grants(chart: OrgChart) -> list[Grant]:
         )
         for key in chart.unit_keys()
     ]
-    # The chat connector publishes inquiries and receipts and reads the replies, nothing else.
+    # The chat connector (the gateway) publishes inquiries and receipts, reads the replies and
+    # dead-letters those a platform refuses for good, nothing else.
     out.append(
         Grant(
             CONNECTOR,
-            write=_only(topology.INBOUND),
+            write=_only(topology.INBOUND, topology.DEAD),
             read=_only(topology.REPLIES_QUEUE),
             topic_exchange=topology.INBOUND,
             topic_write=r"^(inquiry|receipt)\.[a-z_]+$",

@@ -29,6 +29,10 @@ REJECT_REASONS: tuple[str, ...] = (
     "escalation_not_allowed",
     "conflict",
     "handler_error",
+    # The gateway's, for a reply a chat platform can't take:
+    "platform_refused",
+    "window_closed",
+    "channel_off",
 )
 
 

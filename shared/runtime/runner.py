@@ -59,6 +59,11 @@ def _stop_on_signals(stop: threading.Event) -> None:
 
 def main(name: str) -> None:
     """Run one service in this process until SIGTERM or Ctrl-C."""
+    if name == catalog.GATEWAY:
+        from services.gateway.main import main as run_gateway
+
+        run_gateway()
+        return
     stop = threading.Event()
     _stop_on_signals(stop)
     settings = Settings()

@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, PositiveFloat, PositiveInt
+from pydantic import Field, PositiveFloat, PositiveInt, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The office's time zone unless `BAMSOS_TIMEZONE` says otherwise: WIB, as Dukcapil Kota Pekanbaru.
@@ -63,6 +63,31 @@ class Settings(BaseSettings):
     report_head_title: str = "Kepala Dinas Kependudukan dan Pencatatan Sipil Kota Pekanbaru"
     report_head_name: str = ""
     report_head_nip: str = ""
+    # The gateway (services/gateway/): webhooks in, replies out. A platform whose secrets are not
+    # all set is off: its webhook answers 404 and nothing is sent to it.
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = Field(default=8080, ge=0, le=65535)
+    # At most this many platform API calls a second per channel (the platforms' own limits are
+    # higher; a burst of answers must not get the office's number throttled).
+    gateway_send_rate: PositiveFloat = 20.0
+    # Attempts at a send answered 429, 5xx or not at all, with backoff (and Retry-After); after
+    # them the reply goes back to the queue for later.
+    gateway_send_attempts: PositiveInt = 5
+    whatsapp_verify_token: SecretStr | None = None
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_access_token: SecretStr | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_api_url: str = "https://graph.facebook.com/v21.0"
+    # Sent instead of free text after the 24-hour customer-service window: "name:language",
+    # e.g. "balasan_dukcapil:id" (an approved template without parameters).
+    whatsapp_template: str | None = None
+    telegram_secret_token: SecretStr | None = None
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    meta_verify_token: SecretStr | None = None
+    meta_app_secret: SecretStr | None = None
+    meta_page_token: SecretStr | None = None
+    meta_api_url: str = "https://graph.facebook.com/v21.0"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["console", "json"] = "console"
 

@@ -33,6 +33,8 @@ inquiries = sa.Table(
     sa.Column("replied_at", TS),
     sa.Column("delivered_at", TS),
     sa.Column("path", sa.Text),
+    sa.Column("media_kind", sa.Text),
+    sa.Column("media_id", sa.Text),
     sa.UniqueConstraint("channel", "upstream_id", name="uq_inquiries_channel_upstream_id"),
 )
 
@@ -60,6 +62,9 @@ handovers = sa.Table(
     # Escalation on the clock: how many breach notices went up the ladder, and when the next is due.
     sa.Column("escalation_level", sa.SmallInteger, nullable=False, server_default="0"),
     sa.Column("next_notice_at", TS),
+    # What the control card should say about the step beyond its times (e.g. a reply sent as a
+    # WhatsApp template because the 24-hour window had closed).
+    sa.Column("note", sa.Text),
 )
 sa.Index("ix_handovers_open", handovers.c.due_at, postgresql_where=handovers.c.done_at.is_(None))
 sa.Index(
@@ -107,6 +112,33 @@ report_cases = sa.Table(
     sa.Column("path", sa.Text),
     sa.Column("received_at", TS, nullable=False),
     sa.Column("replied_at", TS),
+)
+
+
+# The gateway's book of what it sent to a chat platform: one row per reply, written as soon as the
+# platform accepted it and before the reply is acked, so a redelivered reply is not sent twice.
+gateway_sends = sa.Table(
+    "gateway_sends",
+    metadata,
+    sa.Column("reply_id", sa.Text, primary_key=True),
+    sa.Column("channel", sa.Text, nullable=False),
+    sa.Column("account", sa.Text, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),  # sent, delivered, failed
+    sa.Column("via_template", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("sent_at", TS),
+    sa.Column("delivered_at", TS),
+)
+
+# Each platform message of a reply (a long answer goes out in parts), so a status webhook naming
+# a platform message finds its reply, and a resend skips the parts already out.
+gateway_messages = sa.Table(
+    "gateway_messages",
+    metadata,
+    sa.Column("platform_message_id", sa.Text, primary_key=True),
+    sa.Column("reply_id", sa.Text, nullable=False, index=True),
+    sa.Column("part", sa.SmallInteger, nullable=False),
+    sa.Column("sent_at", TS, nullable=False),
+    sa.UniqueConstraint("reply_id", "part", name="uq_gateway_messages_reply_part"),
 )
 
 

@@ -77,6 +77,19 @@ class Message(BaseModel):
 # --- public contract ------------------------------------------------------------------------
 
 
+class MediaKind(StrEnum):
+    """Non-text messages a chat platform delivers; the gateway keeps what was sent, never drops it."""
+
+    image = "image"
+    video = "video"
+    document = "document"
+    audio = "audio"
+    sticker = "sticker"
+    location = "location"
+    contact = "contact"
+    other = "other"
+
+
 class Inquiry(Message):
     """A citizen's message, published by the chat connector to `bamsos.inbound`, `inquiry.<channel>`."""
 
@@ -89,6 +102,13 @@ class Inquiry(Message):
     text: Annotated[str, StringConstraints(min_length=1, max_length=4000)]
     service: Service | None = None
     topic: Topic | None = None
+    media_kind: MediaKind | None = Field(
+        None,
+        description="What the citizen sent besides text; `text` then holds its caption or a placeholder.",
+    )
+    media_id: Annotated[str, StringConstraints(max_length=500)] | None = Field(
+        None, description="The platform's id of the media (image, document, voice...), for staff to fetch."
+    )
 
 
 class Task(Message):

@@ -45,9 +45,12 @@ def publish(
     channel.basic_publish(exchange, routing_key, body, properties=properties)
 
 
-def dead_letter(channel: Any, service: str, delivery: Delivery, rejected: Rejected) -> None:
-    """Send a delivery to bamsos.dead as it came, with why in `x-bamsos-*` headers."""
-    queue = topology.service_queue(service)
+def dead_letter(
+    channel: Any, service: str, delivery: Delivery, rejected: Rejected, queue: str | None = None
+) -> None:
+    """Send a delivery to bamsos.dead as it came, with why in `x-bamsos-*` headers (`queue`, where
+    `bamsos dlq replay` sends it back: the service's own queue unless said)."""
+    queue = queue or topology.service_queue(service)
     original = delivery.properties
     headers = dict(original.headers or {})
     headers.update(

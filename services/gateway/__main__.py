@@ -1,0 +1,5 @@
+"""`python -m services.gateway`: run the gateway (same as `bamsos run gateway`)."""
+
+from services.gateway.main import main
+
+main()

@@ -1,0 +1,218 @@
+"""Replies out: consume `bamsos.replies`, send each reply once through its platform's API.
+
+For each reply, in order:
+1. Look before sending: a reply whose send is recorded is not sent again (a redelivery after a
+   crash between the platform's answer and the ack); the parts of a long reply already out are
+   skipped.
+2. Pick the messages: the text cut at the platform's limit between words, or, past WhatsApp's
+   24-hour customer-service window, the configured template (noted on the control card).
+3. Send, at most `BAMSOS_GATEWAY_SEND_RATE` calls a second per channel; 429, 5xx and network
+   errors are retried with backoff (and the platform's Retry-After), then the reply goes back to
+   the queue. Each accepted part is recorded at once.
+4. Record the send, publish Telegram's receipt (its accepted send is the delivery), then ack.
+A reply the platform refuses for good (bad recipient, closed window) is dead-lettered with the
+reason, and `bamsos dlq list` shows it; nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from pika.exceptions import AMQPError
+from pydantic import ValidationError
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+
+from services.gateway import book
+from services.gateway.events import Answer, Request, split_text
+from services.gateway.metrics import GatewayMetrics
+from services.gateway.platforms import Platform, by_channel
+from shared.runtime import logs, topology
+from shared.runtime.errors import Rejected
+from shared.runtime.worker import amqp, message_properties, to_json
+from shared.runtime.worker.decoding import Delivery
+from shared.sop.contracts import Receipt, Reply
+
+log = logs.get("bamsos.gateway")
+WINDOW = timedelta(hours=24)
+
+
+class TryLater(Exception):
+    """The platform did not take the message after every attempt: requeue the reply."""
+
+
+class Sender:
+    def __init__(
+        self,
+        platforms: dict[str, Platform],
+        *,
+        amqp_url: str,
+        engine: Engine,
+        metrics: GatewayMetrics,
+        rate: float,
+        attempts: int,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.channels = by_channel(platforms)
+        self.amqp_url = amqp_url
+        self.engine = engine
+        self.metrics = metrics
+        self.interval = 1.0 / rate
+        self.attempts = attempts
+        self.now = now
+        self.http = httpx.Client(timeout=10.0)
+        self._next_call: dict[str, float] = {}
+
+    # --- the loop -------------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        delay = 0.5
+        while not stop.is_set():
+            try:
+                self._serve(stop)
+                delay = 0.5
+            except (AMQPError, DBAPIError, OSError) as e:
+                log.warning("connection_lost", service="gateway", error=type(e).__name__, retry_in=delay)
+                stop.wait(delay)
+                delay = min(delay * 2, 15.0)
+        self.http.close()
+
+    def _serve(self, stop: threading.Event) -> None:
+        connection = amqp.connect(self.amqp_url)
+        try:
+            channel = connection.channel()
+            channel.confirm_delivery()  # dead letters and receipts are confirmed before the ack
+            channel.basic_qos(prefetch_count=10)
+            pending: list[Delivery] = []
+
+            def on_message(_ch: Any, method: Any, properties: Any, body: bytes) -> None:
+                pending.append(Delivery(method.delivery_tag, properties, body))
+
+            channel.basic_consume(topology.REPLIES_QUEUE, on_message_callback=on_message)
+            while not stop.is_set():
+                connection.process_data_events(time_limit=0.2)
+                while pending and not stop.is_set():
+                    delivery = pending.pop(0)
+                    try:
+                        self.deliver(channel, connection, delivery)
+                        channel.basic_ack(delivery.tag)
+                    except TryLater:
+                        channel.basic_nack(delivery.tag, requeue=True)
+                        connection.sleep(5.0)
+        finally:
+            if connection.is_open:
+                with contextlib.suppress(AMQPError):
+                    connection.close()
+
+    # --- one reply ------------------------------------------------------------------------------
+
+    def deliver(self, channel: Any, connection: Any, delivery: Delivery) -> None:
+        """Send one reply (or dead-letter it); returns when it may be acked."""
+        try:
+            reply = Reply.model_validate_json(delivery.body)
+        except ValidationError:
+            self._dead(channel, delivery, Rejected("invalid", "not a bamsos.reply/1"))
+            return
+        label = reply.channel.value
+        platform = self.channels.get(reply.channel)
+        if platform is None:
+            self.metrics.sends.labels(label, "no_platform").inc()
+            self._dead(channel, delivery, Rejected("channel_off", f"no platform is set up for {label}"))
+            return
+        with self.engine.connect() as db:
+            state = book.state_of(db, reply.reply_id)
+            done = book.parts_sent(db, reply.reply_id)
+            last = book.last_message_at(db, label, reply.account)
+        if state is not None:
+            # Sent before this delivery (a redelivery): only the receipt may still be owed.
+            if platform.delivered_on_send and state == "sent":
+                self._receipt(channel, reply, self.now())
+            return
+        requests, via_template = self._requests(platform, reply, last)
+        if not requests:
+            self.metrics.sends.labels(label, "window_closed").inc()
+            detail = "past the 24-hour window and no BAMSOS_WHATSAPP_TEMPLATE is set"
+            self._dead(channel, delivery, Rejected("window_closed", detail))
+            return
+        for part, request in enumerate(requests):
+            if part in done:
+                continue
+            answer = self._send(connection, label, platform, request)
+            if not answer.accepted:
+                outcome = "window_closed" if answer.window_closed else "refused"
+                self.metrics.sends.labels(label, outcome).inc()
+                reason = "window_closed" if answer.window_closed else "platform_refused"
+                self._dead(channel, delivery, Rejected(reason, f"{label}: {answer.refusal}"))
+                return
+            with self.engine.begin() as db:
+                book.record_part(
+                    db, reply.reply_id, part, answer.message_id or f"{reply.reply_id}:{part}", self.now()
+                )
+        at = self.now()
+        with self.engine.begin() as db:
+            book.record_sent(db, reply.reply_id, label, reply.account, at, via_template=via_template)
+            if via_template:
+                note = f"Dikirim dengan templat WhatsApp '{platform.template_name}': lewat jendela 24 jam."
+                book.note_on_card(db, reply.reply_id, note)
+        self.metrics.sends.labels(label, "template" if via_template else "sent").inc()
+        if platform.delivered_on_send:
+            self._receipt(channel, reply, at)
+
+    def _requests(
+        self, platform: Platform, reply: Reply, last: datetime | None
+    ) -> tuple[list[Request], bool]:
+        """The messages to send, and whether they are the template (past the service window)."""
+        if platform.name == "whatsapp" and last is not None and self.now() - last > WINDOW:
+            if platform.template_request is None:
+                return [], False
+            return [platform.template_request(reply.account)], True
+        return [
+            platform.text_request(reply.account, part) for part in split_text(reply.text, platform.limit)
+        ], False
+
+    def _send(self, connection: Any, label: str, platform: Platform, request: Request) -> Answer:
+        """One platform call, retried on 429/5xx/network errors; TryLater when they never stop."""
+        for attempt in range(self.attempts):
+            self._pace(connection, label)
+            started = time.perf_counter()
+            try:
+                response = self.http.post(request.url, json=request.body, headers=request.headers)
+                try:
+                    body = response.json()
+                except ValueError:
+                    body = None
+                answer = platform.read_answer(response.status_code, body)
+            except httpx.HTTPError:
+                answer = Answer(accepted=False, retry=True)
+            if answer.accepted:
+                self.metrics.send_seconds.labels(label).observe(time.perf_counter() - started)
+            if not answer.retry:
+                return answer
+            self.metrics.sends.labels(label, "retried").inc()
+            wait = answer.retry_after if answer.retry_after is not None else min(0.5 * 2**attempt, 30.0)
+            log.warning("send_retry", channel=label, attempt=attempt + 1, wait=wait)
+            connection.sleep(min(wait, 60.0))
+        raise TryLater(label)
+
+    def _pace(self, connection: Any, label: str) -> None:
+        """At most one call per `interval` seconds per channel (sleeping keeps the broker's heartbeat)."""
+        wait = self._next_call.get(label, 0.0) - time.monotonic()
+        if wait > 0:
+            connection.sleep(wait)
+        self._next_call[label] = time.monotonic() + self.interval
+
+    def _receipt(self, channel: Any, reply: Reply, at: datetime) -> None:
+        receipt = Receipt(reply_id=reply.reply_id, delivered_at=at)
+        properties = message_properties(f"receipt-{reply.reply_id}", "bamsos.gateway")
+        key = f"receipt.{reply.channel.value}"
+        channel.basic_publish(topology.INBOUND, key, to_json(receipt), properties=properties)
+        self.metrics.deliveries.labels(reply.channel.value).inc()
+
+    def _dead(self, channel: Any, delivery: Delivery, rejected: Rejected) -> None:
+        amqp.dead_letter(channel, "gateway", delivery, rejected, queue=topology.REPLIES_QUEUE)
