@@ -42,14 +42,28 @@ from shared.runtime.settings import load_settings
     type=click.Path(path_type=Path),
     help="Also run a local Prometheus (Debian's) with deploy/'s rules and draw the dashboard here.",
 )
+@click.option(
+    "--via-gateway",
+    is_flag=True,
+    help="Send the feed as signed platform webhooks through the gateway, to local fakes of the platforms.",
+)
 def demo(
-    count: int, time_scale: float, timeout: float, calendar: str, out: Path, dashboard_png: Path | None
+    count: int,
+    time_scale: float,
+    timeout: float,
+    calendar: str,
+    out: Path,
+    dashboard_png: Path | None,
+    via_gateway: bool,
 ) -> None:
     """The whole pipeline on the local servers with a demo feed and simulated staff."""
     from shared.devtools.demo import run_demo
 
     settings = load_settings().model_copy(update={"time_scale": time_scale, "calendar": calendar})
-    sys.exit(run_demo(settings, count=count, timeout=timeout, out=out, dashboard_png=dashboard_png))
+    code = run_demo(
+        settings, count=count, timeout=timeout, out=out, dashboard_png=dashboard_png, via_gateway=via_gateway
+    )
+    sys.exit(code)
 
 
 @click.command()

@@ -12,17 +12,21 @@ import os
 import random
 import threading
 import time
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
 import click
+import httpx
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from services.catalog import GATEWAY, setup
 from services.catalog import NAMES as SERVICES
-from services.catalog import setup
 from shared.devtools.dashboard_png import render as render_dashboard
+from shared.devtools.fake_platforms import FakePlatforms
 from shared.devtools.feed import make_inquiries
+from shared.devtools.gateway_feed import GatewayFeed, gateway_env
 from shared.devtools.local_prometheus import by_label, free_port, local_prometheus, query
 from shared.devtools.polling import wait_until
 from shared.devtools.simulation import Connector, Staff, publish_inquiries
@@ -35,7 +39,13 @@ from shared.sop.rules import STANDARD_MINUTES, STEP_NAMES
 
 
 def run_demo(
-    settings: Settings, *, count: int, timeout: float, out: Path, dashboard_png: Path | None = None
+    settings: Settings,
+    *,
+    count: int,
+    timeout: float,
+    out: Path,
+    dashboard_png: Path | None = None,
+    via_gateway: bool = False,
 ) -> int:
     chart = setup(settings)
     zone = office_zone(settings)
@@ -50,7 +60,14 @@ def run_demo(
             ports = {name: free_port() for name in SERVICES}
             env["BAMSOS_METRICS_PORTS"] = json.dumps(ports)
             prometheus = stack.enter_context(local_prometheus(ports))
-        services = threading.Thread(target=supervise, args=(list(SERVICES), stop, env), daemon=True)
+        names = list(SERVICES)
+        if via_gateway:
+            # The platforms' side, played locally: the gateway talks to fakes of their send APIs.
+            fake = stack.enter_context(FakePlatforms())
+            port = free_port()
+            env |= gateway_env(fake, port)
+            names.append(GATEWAY)
+        services = threading.Thread(target=supervise, args=(names, stop, env), daemon=True)
         services.start()
         # Officers take between half a minute and seven minutes of SOP time, so some steps breach.
         staff = Staff(
@@ -58,15 +75,23 @@ def run_demo(
             chart,
             think=lambda _task: random.uniform(30, 420) / settings.time_scale,
         ).start()
-        connector = Connector(settings.amqp_url).start()
+        connector = None if via_gateway else Connector(settings.amqp_url).start()
+        feeder = None
         started = time.time()
         try:
             if prometheus is not None:
                 wait_until(lambda: len(query(prometheus, 'up{job="bamsos"} == 1')) == len(SERVICES), 30)
             feed = make_inquiries(count)  # sent now: step 1 runs from the citizen's sending
             click.echo(f"demo: {len(feed)} inquiries, SOP clock x{settings.time_scale:g}")
-            publish_inquiries(settings.amqp_url, feed)
-            ids = [f.id for f in feed]
+            if via_gateway:
+                url = f"http://127.0.0.1:{port}"
+                wait_until(lambda: _answers(url), 30)
+                feeder = GatewayFeed(fake, url).start()
+                ids = [feeder.send(inquiry, n) for n, inquiry in enumerate(feed)]
+                click.echo(f"  through the gateway {url}: WhatsApp, Telegram, Messenger, Instagram")
+            else:
+                publish_inquiries(settings.amqp_url, feed)
+                ids = [f.id for f in feed]
             answered = _wait_for_replies(engine, ids, timeout)
             wait_until(lambda: _receipts_in(engine, ids), 10)
             if prometheus is not None and dashboard_png is not None:
@@ -74,8 +99,15 @@ def run_demo(
                 wait_until(lambda: sum(by_label(prometheus, replies, "").values()) >= answered, 15)
                 render_dashboard(prometheus, started, time.time(), dashboard_png, zone)
                 click.echo(f"dashboard: {dashboard_png}")
+            if via_gateway:
+                by_platform = Counter(call.platform for call in fake.sent())
+                shown = ", ".join(f"{name} {n}" for name, n in sorted(by_platform.items()))
+                click.echo(f"  answers the fake platforms received: {shown}")
         finally:
-            connector.stop()
+            if connector is not None:
+                connector.stop()
+            if feeder is not None:
+                feeder.stop()
             staff.stop()
             stop.set()
             services.join(30)
@@ -85,6 +117,13 @@ def run_demo(
         click.echo(f"FAILED: {len(feed) - answered} inquiries left without a reply", err=True)
         return 1
     return 0
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def _write_laporan(engine: Engine, settings: Settings, period: Period, out: Path) -> None:

@@ -37,6 +37,7 @@ class Call:
     headers: dict[str, str]
     body: dict[str, Any]
     answered: int  # the HTTP status the fake gave
+    answer: dict[str, Any]  # and the body (an accepted send's message id is in it)
 
     @property
     def text(self) -> str | None:
@@ -79,10 +80,10 @@ class FakePlatforms:
 
     def start(self) -> FakePlatforms:
         port = _free_port()
-        routes = [
-            Route("/{phone_number_id}/messages", self._whatsapp, methods=["POST"]),
-            Route("/bot{token}/sendMessage", self._telegram, methods=["POST"]),
+        routes = [  # /me/messages first: WhatsApp's /{phone_number_id}/messages would match it too
             Route("/me/messages", self._meta, methods=["POST"]),
+            Route("/bot{token}/sendMessage", self._telegram, methods=["POST"]),
+            Route("/{phone_number_id}/messages", self._whatsapp, methods=["POST"]),
         ]
         config = uvicorn.Config(Starlette(routes=routes), host="127.0.0.1", port=port, log_level="warning")
         self._server = uvicorn.Server(config)
@@ -111,7 +112,7 @@ class FakePlatforms:
             status, answer, headers = (
                 self.planned[platform].popleft() if self.planned[platform] else (200, accepted, {})
             )
-            self.calls.append(Call(platform, request.url.path, dict(request.headers), body, status))
+            self.calls.append(Call(platform, request.url.path, dict(request.headers), body, status, answer))
         return JSONResponse(answer, status_code=status, headers=headers)
 
     async def _whatsapp(self, request: Request) -> Response:

@@ -251,8 +251,11 @@ def daily(db: Connection, period: Period) -> tuple[Day, ...]:
 
 
 def worst_steps(period: Period) -> sa.Subquery:
-    """Per breached case, the step most over its standard (the first such, on a tie)."""
-    over = (_h.duration_seconds - _h.standard_seconds).label("over_seconds")
+    """Per breached case, the step most over its standard (the first such, on a tie). A step
+    still open counts the time past its due moment so far, as the control card does."""
+    over = sa.func.coalesce(
+        _h.duration_seconds - _h.standard_seconds, sa.extract("epoch", sa.func.now() - _h.due_at)
+    ).label("over_seconds")
     return (
         _steps_in_period(
             _h.inquiry_id,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pika
@@ -204,7 +204,11 @@ def control_card(engine: Engine, case_or_task_id: str, zone: ZoneInfo) -> list[s
         if (r.due_at - r.handed_at).total_seconds() > r.standard_seconds:
             # The office calendar paused the clock: handed over at night, on a weekend or holiday.
             paused.append(str(r.step))
-        over = (r.duration_seconds or 0) - r.standard_seconds
+        # A step still open counts the time past its due moment so far (the laporan does the same).
+        if r.duration_seconds is not None:
+            over = r.duration_seconds - r.standard_seconds
+        else:
+            over = (datetime.now(UTC) - r.due_at).total_seconds()
         if r.breached and (worst is None or over > worst[0]):
             worst = (over, r)
     if paused:
@@ -221,7 +225,9 @@ def control_card(engine: Engine, case_or_task_id: str, zone: ZoneInfo) -> list[s
     else:
         over, r = worst
         holder = f"{r.officer} ({r.to_role})" if r.officer else r.to_role
-        late = f"lewat {over / 60:.1f} menit" if r.duration_seconds is not None else "masih terbuka"
+        late = f"lewat {over / 60:.1f} menit"
+        if r.duration_seconds is None:
+            late = f"masih terbuka, {late}"
         lines.append(
             f"Keterlambatan terjadi pada langkah {r.step} ({STEP_NAMES[r.step]}), dipegang {holder}, "
             f"{late} dari baku {r.standard_seconds // 60} menit."

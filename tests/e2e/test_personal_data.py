@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from services.catalog import NAMES as SERVICES
+from services.catalog import PROCESSES
 from shared.devtools.feed import make_inquiries
 from shared.devtools.local_prometheus import free_port
 from shared.devtools.simulation import Connector, Staff, publish_inquiries
@@ -52,13 +52,14 @@ def test_names_accounts_nik_and_phone_numbers_never_reach_metrics_or_logs(
         to_json(feed[0]).replace(b'"channel":"', b'"channel":"myspace', 1),
         to_json(feed[1]).replace(feed[1].text.encode(), (feed[1].text * 200).encode()),
     ]
-    ports = {name: free_port() for name in SERVICES}
+    ports = {name: free_port() for name in PROCESSES}
     env = dict(
         os.environ,
         BAMSOS_AMQP_URL=settings.amqp_url,
         BAMSOS_DATABASE_URL=settings.database_url,
         BAMSOS_CALENDAR="24x7",
         BAMSOS_METRICS_PORTS=json.dumps(ports),
+        BAMSOS_GATEWAY_PORT=str(free_port()),
     )
     env.pop("BAMSOS_LOG_LEVEL", None)  # the default level, as in production
     log = tmp_path / "services.log"

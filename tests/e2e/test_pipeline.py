@@ -22,6 +22,7 @@ import pytest
 import sqlalchemy as sa
 
 from services.catalog import NAMES as SERVICES
+from services.catalog import PROCESSES
 from shared.devtools.feed import SAMPLES, make_inquiries
 from shared.devtools.simulation import Connector, Staff, publish_inquiries
 from shared.laporan import office_day
@@ -43,7 +44,8 @@ def bamsos_env(settings: Settings) -> dict[str, str]:
         BAMSOS_AMQP_URL=settings.amqp_url,
         BAMSOS_DATABASE_URL=settings.database_url,
         BAMSOS_CALENDAR="24x7",  # the test runs at any hour
-        BAMSOS_METRICS_PORTS=json.dumps({name: 0 for name in SERVICES}),
+        BAMSOS_METRICS_PORTS=json.dumps(dict.fromkeys(PROCESSES, 0)),
+        BAMSOS_GATEWAY_PORT="0",  # any free port: no platform is set up here
         BAMSOS_LOG_LEVEL="warning",
     )
 
@@ -152,7 +154,10 @@ def test_every_sop_path_ends_in_exactly_one_reply_with_the_officers_text_and_a_f
 
 
 def test_run_all_stops_cleanly_on_sigterm(pipeline: subprocess.Popen[bytes]) -> None:
-    wait_for(lambda: pipeline.poll() is None and _children(pipeline.pid) == len(SERVICES), what="5 services")
+    def running() -> bool:
+        return pipeline.poll() is None and _children(pipeline.pid) == len(PROCESSES)
+
+    wait_for(running, what="the five workers and the gateway")
     pipeline.send_signal(signal.SIGTERM)
     assert pipeline.wait(30) == 0
 

@@ -1,0 +1,160 @@
+"""A citizen on WhatsApp and one on Telegram, through the gateway and back, with every process real.
+
+The whole pipeline runs as `bamsos run all` (the five workers and the gateway); the platforms are
+local fakes of their send APIs. Signed webhooks go in, an officer answers from the admin queue, the
+fake platform receives each answer once, WhatsApp's delivery webhook comes back (Telegram's
+accepted send is its delivery), and the control card shows step 8 done.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from services.catalog import PROCESSES
+from shared.devtools.fake_platforms import (
+    FakePlatforms,
+    signature,
+    telegram_text,
+    whatsapp_status,
+    whatsapp_text,
+)
+from shared.devtools.local_prometheus import free_port
+from shared.runtime.settings import Settings
+from shared.runtime.storage import handovers, inquiries, make_engine
+from shared.sop.contracts import Outcome
+from shared.sop.office_calendar import office_zone
+from shared.sop.orgchart import OrgChart
+from shared.staff.actions import control_card, send_result, take_next
+from tests.helpers import wait_for
+
+pytestmark = pytest.mark.e2e
+
+APP_SECRET, VERIFY, TG_SECRET = "wa-app-secret", "wa-verify", "tg-secret"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakePlatforms]:
+    with FakePlatforms() as platforms:
+        yield platforms
+
+
+@pytest.fixture
+def gateway_url(settings: Settings, fake: FakePlatforms) -> Iterator[str]:
+    port = free_port()
+    env = dict(
+        os.environ,
+        BAMSOS_AMQP_URL=settings.amqp_url,
+        BAMSOS_DATABASE_URL=settings.database_url,
+        BAMSOS_CALENDAR="24x7",
+        BAMSOS_METRICS_PORTS=json.dumps(dict.fromkeys(PROCESSES, 0)),
+        BAMSOS_LOG_LEVEL="warning",
+        BAMSOS_GATEWAY_PORT=str(port),
+        BAMSOS_WHATSAPP_VERIFY_TOKEN=VERIFY,
+        BAMSOS_WHATSAPP_APP_SECRET=APP_SECRET,
+        BAMSOS_WHATSAPP_ACCESS_TOKEN="wa-access-token",
+        BAMSOS_WHATSAPP_PHONE_NUMBER_ID="106540352242922",
+        BAMSOS_WHATSAPP_API_URL=fake.url,
+        BAMSOS_TELEGRAM_SECRET_TOKEN=TG_SECRET,
+        BAMSOS_TELEGRAM_BOT_TOKEN="123456:bot-token",
+        BAMSOS_TELEGRAM_API_URL=fake.url,
+    )
+    proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "run", "all"], env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: _answers(url), what="the gateway")
+        yield url
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def post_signed(url: str, body: dict[str, object]) -> httpx.Response:
+    raw = json.dumps(body).encode()
+    headers = {"X-Hub-Signature-256": signature(APP_SECRET, raw), "Content-Type": "application/json"}
+    return httpx.post(f"{url}/webhooks/whatsapp", content=raw, headers=headers)
+
+
+def test_an_answer_reaches_whatsapp_and_telegram_once_and_step_8_closes(
+    settings: Settings, chart: OrgChart, fake: FakePlatforms, gateway_url: str
+) -> None:
+    engine = make_engine(settings.database_url)
+    wa = post_signed(
+        gateway_url, whatsapp_text("wamid.HBgM001", "6281234567890", "Siti", "Min, syarat bikin KIA apa aja?")
+    )
+    update = telegram_text(900001, 55501, 7, "Budi", "Kak, syarat bikin KIA untuk anak 5 tahun apa saja?")
+    tg = httpx.post(
+        f"{gateway_url}/webhooks/telegram",
+        json=update,
+        headers={"X-Telegram-Bot-Api-Secret-Token": TG_SECRET},
+    )
+    assert (wa.status_code, tg.status_code) == (200, 200)
+    # WhatsApp retries a webhook it thinks failed: the same message again registers nothing new.
+    assert (
+        post_signed(
+            gateway_url,
+            whatsapp_text("wamid.HBgM001", "6281234567890", "Siti", "Min, syarat bikin KIA apa aja?"),
+        ).status_code
+        == 200
+    )
+
+    def registered() -> int:
+        with engine.connect() as db:
+            return int(db.scalar(sa.select(sa.func.count()).select_from(inquiries)) or 0)
+
+    wait_for(lambda: registered() == 2, what="both inquiries registered")
+    zone = office_zone(settings)
+    for _ in range(2):
+        task = wait_for(
+            lambda: take_next(engine, settings.amqp_url, "admin", "Admin Rina", chart), what="a task"
+        )
+        answer = "Syarat KIA: akta kelahiran anak dan KK orang tua, kak."
+        send_result(
+            engine,
+            settings.amqp_url,
+            task.task_id,
+            officer="Admin Rina",
+            outcome=Outcome.answered,
+            text=answer,
+            now=task.assigned_at,
+            zone=zone,
+        )
+
+    wait_for(
+        lambda: len(fake.sent("whatsapp")) == 1 and len(fake.sent("telegram")) == 1, what="both answers sent"
+    )
+    [wa_call], [tg_call] = fake.sent("whatsapp"), fake.sent("telegram")
+    assert wa_call.body["to"] == "6281234567890" and wa_call.text.startswith("Syarat KIA")
+    assert tg_call.body["chat_id"] == "55501" and tg_call.text.startswith("Syarat KIA")
+
+    wamid = wa_call.answer["messages"][0]["id"]
+    assert post_signed(gateway_url, whatsapp_status(wamid, "6281234567890", "delivered")).status_code == 200
+    assert post_signed(gateway_url, whatsapp_status(wamid, "6281234567890", "read")).status_code == 200
+
+    def steps_8_done() -> bool:
+        with engine.connect() as db:
+            rows = db.execute(sa.select(handovers.c.done_at).where(handovers.c.step == 8)).all()
+        return len(rows) == 2 and all(r.done_at is not None for r in rows)
+
+    wait_for(steps_8_done, what="step 8 closed on both cards")
+    with engine.connect() as db:
+        case = db.scalar(sa.select(inquiries.c.inquiry_id).where(inquiries.c.channel == "whatsapp"))
+    card = "\n".join(control_card(engine, case, zone))
+    step8 = next(line for line in card.splitlines() if line.startswith("8."))
+    assert "…" not in step8  # a finished step shows its time against the standard
+    assert (len(fake.sent("whatsapp")), len(fake.sent("telegram"))) == (1, 1)
