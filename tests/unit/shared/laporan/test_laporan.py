@@ -10,6 +10,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+import sqlalchemy as sa
 from pypdf import PdfReader
 from sqlalchemy.engine import Engine
 
@@ -18,6 +19,7 @@ from shared.laporan.bahasa import count_text, decimal_text, percent_text, step_l
 from shared.laporan.csv_out import HEADER
 from shared.laporan.safe import FORMULA_STARTS
 from shared.runtime.settings import Settings
+from shared.runtime.storage import handovers
 from shared.sop.rules import STANDARD_MINUTES
 from tests.unit.shared.laporan.feed import (
     COMPILED_AT,
@@ -26,8 +28,11 @@ from tests.unit.shared.laporan.feed import (
     HOSTILE_TEXT,
     PERIOD,
     CardFigures,
+    Step,
+    add_case,
     card_figures,
     fed_database,
+    wib,
 )
 
 pytestmark = pytest.mark.integration
@@ -250,3 +255,28 @@ def test_a_period_without_inquiries_gives_a_clean_report(engine: Engine, tmp_pat
         assert [r[1] for r in sheet_rows(path, "Harian")[1:]] == [0] * 31
     else:
         assert csv_rows(path) == [] and path.read_text(encoding="utf-8-sig").startswith("id_kasus,")
+
+
+def test_a_step_still_open_past_its_standard_is_listed_with_its_time_past_due(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # A reply that never reached the citizen: step 8 breached and still open when the laporan is made.
+    with engine.begin() as db:
+        add_case(
+            db,
+            "case-open",
+            wib(3, 15, 0),
+            [Step(1, "admin", 0.5), Step(2, "admin", 0.0), Step(3, "admin", 2.0), Step(8, "pemohon", None)],
+            path="3",
+        )
+        db.execute(
+            sa.update(handovers)
+            .where(handovers.c.inquiry_id == "case-open", handovers.c.step == 8)
+            .values(breached=True)
+        )
+    for fmt in ("pdf", "csv"):
+        write(engine, fmt, tmp_path / f"laporan.{fmt}")
+    _header, *rows = sheet_rows(write(engine, "xlsx", tmp_path / "laporan.xlsx"), "Keterlambatan")
+    [open_row] = [r for r in rows if r[1] == "case-open"]
+    assert open_row[6] == step_label(8)
+    assert open_row[10] > 60  # minutes past due by now: days have passed since 3 November
