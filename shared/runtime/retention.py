@@ -2,7 +2,8 @@
 closed case's citizen data is erased, while every count, step and time the reports need stays.
 
 Erased: the account, the name, the citizen's text and the reply's text of closed cases, and the
-sent messages kept in the outbox (they carry the same). Kept: the case's channel, topic, service,
+sent messages kept in the outbox (they carry the same), and the gateway's record of what it sent
+(it names the account). Kept: the case's channel, topic, service,
 times, SOP path and its whole control card, so past laporan and metrics come out the same.
 """
 
@@ -14,7 +15,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from shared.runtime.storage import inquiries, outbox
+from shared.runtime.storage import gateway_messages, gateway_sends, inquiries, outbox
 
 ERASED = "(dihapus)"
 
@@ -41,4 +42,7 @@ def erase_personal_data(engine: Engine, *, older_than_days: int, now: datetime) 
             )
         ).rowcount
         messages = db.execute(sa.delete(outbox).where(outbox.c.sent_at < cutoff)).rowcount
+        old_sends = sa.select(gateway_sends.c.reply_id).where(gateway_sends.c.sent_at < cutoff)
+        db.execute(sa.delete(gateway_messages).where(gateway_messages.c.reply_id.in_(old_sends)))
+        messages += db.execute(sa.delete(gateway_sends).where(gateway_sends.c.sent_at < cutoff)).rowcount
     return Erased(cases, messages)

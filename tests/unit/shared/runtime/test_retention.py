@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from shared.runtime.retention import ERASED, Erased, erase_personal_data
-from shared.runtime.storage import handovers, inquiries, make_engine, outbox
+from shared.runtime.storage import gateway_messages, gateway_sends, handovers, inquiries, make_engine, outbox
 
 pytestmark = pytest.mark.integration
 
@@ -98,3 +98,28 @@ def test_old_answered_cases_lose_personal_data_and_keep_their_control_card(datab
     assert rows["old-open"].name == "Dewi Anggraini", "a case still open keeps what its answer needs"
     assert left == {"r-new"}
     assert erase_personal_data(engine, older_than_days=365, now=NOW) == Erased(0, 0)
+
+
+def test_the_gateways_record_of_old_sends_goes_and_recent_ones_stay(database_url: str) -> None:
+    engine = make_engine(database_url)
+    with engine.begin() as db:
+        for reply_id, days_ago in (("old", 400), ("recent", 3)):
+            at = NOW - timedelta(days=days_ago)
+            db.execute(
+                sa.insert(gateway_sends).values(
+                    reply_id=reply_id,
+                    channel="whatsapp",
+                    account="6281234567890",
+                    state="delivered",
+                    sent_at=at,
+                )
+            )
+            db.execute(
+                sa.insert(gateway_messages).values(
+                    platform_message_id=f"wamid.{reply_id}", reply_id=reply_id, part=0, sent_at=at
+                )
+            )
+    erase_personal_data(engine, older_than_days=365, now=NOW)
+    with engine.connect() as db:
+        assert list(db.scalars(sa.select(gateway_sends.c.reply_id))) == ["recent"]
+        assert list(db.scalars(sa.select(gateway_messages.c.reply_id))) == ["recent"]
