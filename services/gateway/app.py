@@ -83,6 +83,10 @@ def create_app(gateway: Gateway) -> Starlette:
             gateway.metrics.webhooks.labels(label, "unavailable").inc()
             log.warning("webhook_unavailable", platform=platform.name, error=type(e).__name__)
             return PlainTextResponse("try again", status_code=503)
+        except ValidationError:  # a message the inquiry contract refuses (an id over 200 characters...)
+            gateway.metrics.webhooks.labels(label, "malformed").inc()
+            log.warning("webhook_refused", platform=platform.name, reason="malformed")
+            return PlainTextResponse("malformed", status_code=400)
         for channel, outcome in outcomes or [(label, "ignored")]:
             gateway.metrics.webhooks.labels(channel, outcome).inc()
         return JSONResponse({"status": "ok"})

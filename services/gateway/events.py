@@ -74,8 +74,12 @@ class Answer:
     window_closed: bool = False  # WhatsApp/Messenger: outside the customer-service window
 
 
-def from_unix(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)
+def from_unix(value: float, per_second: int = 1) -> datetime:
+    """A platform's Unix time (`per_second=1000`: milliseconds) in UTC; ValueError when out of range."""
+    try:
+        return datetime.fromtimestamp(value / per_second, UTC)
+    except (OverflowError, OSError) as e:  # past time_t or a float: malformed, as is NaN (ValueError)
+        raise ValueError("time out of range") from e
 
 
 def with_media(caption: str | None, kind: MediaKind, extra: str | None = None) -> str:

@@ -9,6 +9,7 @@ a delivery (`delivery.mids`), or a read (`read.watermark` on Messenger, `read.mi
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -16,7 +17,8 @@ from pydantic import BaseModel, ConfigDict
 from services.gateway.events import Answer, Event, Incoming, Request, Status, from_unix, with_media
 from shared.sop.contracts import Channel, MediaKind
 
-LIMIT = 2000
+LIMIT = 2000  # Messenger's text limit
+INSTAGRAM_LIMIT = 1000  # Instagram's is 1000 bytes; Indonesian text is nearly all one byte a character
 OBJECTS = {"page": Channel.facebook, "instagram": Channel.instagram}
 # Send API error subcodes for "outside the allowed window" (the 24-hour messaging window).
 WINDOW_SUBCODES = {2018278, 2534022}
@@ -63,7 +65,7 @@ class _Read(_Loose):
 class _Messaging(_Loose):
     sender: _Party
     recipient: _Party | None = None
-    timestamp: int
+    timestamp: int | None = None  # Meta's delivery events carry none
     message: _Message | None = None
     delivery: _Delivery | None = None
     read: _Read | None = None
@@ -94,7 +96,8 @@ def parse(body: Any) -> list[Event]:
 
 
 def _events(channel: Channel, item: _Messaging) -> list[Event]:
-    at = from_unix(item.timestamp / 1000)
+    # Dated by the platform; a delivery, which carries no timestamp, when it reaches us.
+    at = from_unix(item.timestamp, 1000) if item.timestamp is not None else datetime.now(UTC)
     if item.message is not None:
         message = item.message
         if message.is_echo:
@@ -110,12 +113,17 @@ def _events(channel: Channel, item: _Messaging) -> list[Event]:
         media_id = str(url)[:500] if url else None
         return [replace(base, text=with_media(None, kind), media_kind=kind, media_id=media_id)]
     if item.delivery is not None:
-        return [Status(channel, "delivered", at, message_id=mid) for mid in item.delivery.mids]
+        if item.delivery.mids:
+            return [Status(channel, "delivered", at, message_id=mid) for mid in item.delivery.mids]
+        if item.delivery.watermark is not None:  # no mids (older clients): all sent until the watermark
+            until = from_unix(item.delivery.watermark, 1000)
+            return [Status(channel, "delivered", at, account=item.sender.id, until=until)]
+        return []
     if item.read is not None:
         if item.read.mid:
             return [Status(channel, "read", at, message_id=item.read.mid)]
         if item.read.watermark is not None:
-            until = from_unix(item.read.watermark / 1000)
+            until = from_unix(item.read.watermark, 1000)
             return [Status(channel, "read", at, account=item.sender.id, until=until)]
     return []
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import SecretStr
@@ -34,6 +34,8 @@ class Platform:
     secret_token: str | None = None
     # Telegram has no delivery receipts: an accepted send is the delivery.
     delivered_on_send: bool = False
+    # A channel with a lower limit than its platform's (Instagram: 1000 against Messenger's 2000).
+    channel_limits: dict[Channel, int] = field(default_factory=dict)
     # After the customer-service window: the approved template to send instead (WhatsApp).
     template_request: Callable[[str], Request] | None = None
     template_name: str | None = None
@@ -90,6 +92,7 @@ def platforms(settings: Settings) -> dict[str, Platform]:
             name="meta",
             channels=(Channel.facebook, Channel.instagram),
             limit=meta.LIMIT,
+            channel_limits={Channel.instagram: meta.INSTAGRAM_LIMIT},
             parse=meta.parse,
             text_request=functools.partial(meta.text_request, s.meta_api_url, _secret(s.meta_page_token)),
             read_answer=meta.read_answer,

@@ -20,6 +20,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -41,6 +42,14 @@ from shared.sop.contracts import Receipt, Reply
 
 log = logs.get("bamsos.gateway")
 WINDOW = timedelta(hours=24)
+
+
+def _retry_after(header: str | None) -> float | None:
+    """HTTP's Retry-After in seconds (the date form is rare on these APIs and taken as unknown)."""
+    try:
+        return max(0.0, float(header)) if header else None
+    except ValueError:
+        return None
 
 
 class TryLater(Exception):
@@ -173,7 +182,8 @@ class Sender:
                 return [], False
             return [platform.template_request(reply.account)], True
         return [
-            platform.text_request(reply.account, part) for part in split_text(reply.text, platform.limit)
+            platform.text_request(reply.account, part)
+            for part in split_text(reply.text, platform.channel_limits.get(reply.channel, platform.limit))
         ], False
 
     def _send(self, connection: Any, label: str, platform: Platform, request: Request) -> Answer:
@@ -188,6 +198,8 @@ class Sender:
                 except ValueError:
                     body = None
                 answer = platform.read_answer(response.status_code, body)
+                if answer.retry and answer.retry_after is None:
+                    answer = replace(answer, retry_after=_retry_after(response.headers.get("retry-after")))
             except httpx.HTTPError:
                 answer = Answer(accepted=False, retry=True)
             if answer.accepted:

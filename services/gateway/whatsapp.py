@@ -172,6 +172,6 @@ def read_answer(status: int, body: Any) -> Answer:
             return Answer(accepted=True, message_id=str(messages[0]["id"]))
     error = body.get("error") if isinstance(body, dict) else None
     code = error.get("code") if isinstance(error, dict) else None
-    if status == 429 or status >= 500 or code in (4, 80007, 130429):  # throttled or platform trouble
+    if status == 429 or status >= 500 or code in (4, 80007, 130429, 131056):  # throttled (131056: pair rate)
         return Answer(accepted=False, retry=True)
     return Answer(accepted=False, refusal=f"http {status} code {code}", window_closed=code in WINDOW_CODES)

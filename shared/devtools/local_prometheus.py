@@ -45,6 +45,8 @@ def local_config(ports: dict[str, int], interval: str) -> dict[str, Any]:
     for job in config["scrape_configs"]:
         if job["job_name"] != "bamsos":
             continue  # RabbitMQ's plugin is not enabled on these machines
+        # Only the processes this run has (the demo may run without the gateway).
+        job["static_configs"] = [s for s in job["static_configs"] if s["labels"]["worker"] in ports]
         for static in job["static_configs"]:
             static["targets"] = [f"127.0.0.1:{ports[static['labels']['worker']]}"]
         jobs.append(job)

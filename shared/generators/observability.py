@@ -40,6 +40,25 @@ BURN_ALERTS = (
 )
 RUNBOOK = "README.md#operations-runbook"
 
+# A chat channel failing (BamsosChannelSendsFailing): replies the platform refused for good
+# (`refused`: an expired or revoked token, a bad recipient), past the 24-hour window with no template
+# (`window_closed`), on a channel that is off (`no_platform`), or accepted and then reported
+# undeliverable (delivery failures). Every one of them is a citizen left without an answer.
+# - One refusal now and then is normal (a citizen blocked the number, deleted the account): it is
+#   dead-lettered and on the dashboard, and must not call anyone; so at least 3 in the window.
+# - What needs a person is systemic: a token that expired refuses every send, a missing or unapproved
+#   template fails every late reply; more than 20% of the replies that ended in the window catches
+#   those even when only the late replies fail, and stays above the background of one-off refusals.
+# - 30 minutes, because a small office sends a few replies an hour and a shorter window would rarely
+#   hold 3; held for 10 minutes, so a short burst of refusals (a platform's bad minute) passes by.
+CHANNEL_WINDOW = "30m"
+CHANNEL_WINDOW_TEXT = "30 menit"
+CHANNEL_MIN_FAILURES = 3
+CHANNEL_MAX_FAILING = 0.2
+FAILED_SENDS = "refused|window_closed|no_platform"
+# What became of a reply in the end (`retried` counts attempts, not replies).
+ENDED_SENDS = f"sent|template|{FAILED_SENDS}"
+
 
 def service_queues() -> str:
     """The services' queues, as a label regex (read from their specs)."""
@@ -64,6 +83,21 @@ def within_standard(window: str) -> str:
             f"sum by (step, role) (rate(bamsos_step_duration_seconds_bucket{{{selector}}}[{window}]))"
         )
     return "\n  or\n".join(parts)
+
+
+def channel_failures(window: str) -> str:
+    """Per channel: replies that did not go out, or went out and were not delivered, in `window`."""
+    # One sum over both (`or`: their label sets differ by `outcome`), so a channel missing one of
+    # the two series still counts; `a + b` would drop it.
+    return (
+        f'sum by (channel) (\n  increase(bamsos_gateway_sends_total{{outcome=~"{FAILED_SENDS}"}}[{window}])\n'
+        f"  or increase(bamsos_gateway_delivery_failures_total[{window}])\n)"
+    )
+
+
+def channel_sends_ended(window: str) -> str:
+    """Per channel: replies whose send ended (sent, as template, or refused) in `window`."""
+    return f'sum by (channel) (increase(bamsos_gateway_sends_total{{outcome=~"{ENDED_SENDS}"}}[{window}]))'
 
 
 def recording_rules() -> list[dict[str, str]]:
@@ -161,6 +195,19 @@ def alert_rules() -> list[dict[str, Any]]:
             "Tidak ada layanan yang membaca antrean {{ $labels.queue }}",
             "Layanan pembaca antrean itu mati atau terputus dari RabbitMQ; jalankan lagi layanannya.",
         ),
+        _alert(
+            "BamsosChannelSendsFailing",
+            f"{channel_failures(CHANNEL_WINDOW)} >= {CHANNEL_MIN_FAILURES}\n"
+            f"and\n{channel_failures(CHANNEL_WINDOW)}\n"
+            f"/ {channel_sends_ended(CHANNEL_WINDOW)} > {CHANNEL_MAX_FAILING}",
+            "10m",
+            "warning",
+            'Kanal {{ $labels.channel }}: {{ $value | printf "%.0f" }} jawaban gagal dikirim atau '
+            f"tidak sampai dalam {CHANNEL_WINDOW_TEXT} terakhir",
+            "`bamsos dlq list` menunjukkan alasannya (platform_refused, window_closed, channel_off); "
+            "periksa token akses platform, templat WhatsApp (BAMSOS_WHATSAPP_TEMPLATE) dan status "
+            "nomor/halaman di dasbor Meta atau BotFather, lalu `bamsos dlq replay --reason <alasan>`.",
+        ),
     ]
 
 
@@ -189,6 +236,7 @@ class Panel:
     thresholds: tuple[float, ...] = ()
     description: str = ""
     overrides: list[dict[str, Any]] = field(default_factory=list)
+    row: str | None = None  # this panel starts a new row of the dashboard, with this title
 
 
 def _standard_line() -> list[dict[str, Any]]:
@@ -200,6 +248,16 @@ def _standard_line() -> list[dict[str, Any]]:
                 {"id": "custom.lineStyle", "value": {"fill": "dash", "dash": [10, 10]}},
                 {"id": "color", "value": {"mode": "fixed", "fixedColor": "red"}},
             ],
+        }
+    ]
+
+
+def _failures_red() -> list[dict[str, Any]]:
+    """Delivery failures drawn red beside the deliveries."""
+    return [
+        {
+            "matcher": {"id": "byRegexp", "options": "^gagal.*"},
+            "properties": [{"id": "color", "value": {"mode": "fixed", "fixedColor": "red"}}],
         }
     ]
 
@@ -318,6 +376,54 @@ PANELS: tuple[Panel, ...] = (
         "Layanan hidup",
         (Target('up{job="bamsos"}', "{{worker}}"),),
     ),
+    # The chat platforms' side: services/gateway/metrics.py.
+    Panel(
+        "Webhook masuk per hasil",
+        (
+            Target(
+                "sum by (channel, outcome) (increase(bamsos_gateway_webhooks_total[5m]))",
+                "{{channel}} {{outcome}}",
+            ),
+        ),
+        description="Panggilan webhook dari platform: accepted, duplicate, ignored, bad_signature "
+        "(tanda tangan palsu), malformed, unavailable (broker/basis data tidak ada: platform mengulang).",
+        row="Kanal chat: gateway",
+    ),
+    Panel(
+        "Pengiriman jawaban per hasil",
+        (
+            Target(
+                "sum by (channel, outcome) (increase(bamsos_gateway_sends_total[5m]))",
+                "{{channel}} {{outcome}}",
+            ),
+        ),
+        description="sent, template (lewat jendela 24 jam), retried (percobaan ulang), refused, "
+        "window_closed dan no_platform (ke dead letter).",
+    ),
+    Panel(
+        "Latensi kirim p95 per kanal",
+        (
+            Target(
+                "histogram_quantile(0.95,"
+                " sum by (channel, le) (rate(bamsos_gateway_send_seconds_bucket[5m])))",
+                "{{channel}}",
+            ),
+        ),
+        unit="s",
+        description="Waktu API kirim platform sampai menerima pesan.",
+    ),
+    Panel(
+        "Jawaban sampai vs gagal sampai",
+        (
+            Target("sum by (channel) (increase(bamsos_gateway_deliveries_total[5m]))", "sampai {{channel}}"),
+            Target(
+                "sum by (channel) (increase(bamsos_gateway_delivery_failures_total[5m]))",
+                "gagal {{channel}}",
+            ),
+        ),
+        description="Tanda terima dari platform (Telegram: terkirim berarti sampai).",
+        overrides=_failures_red(),
+    ),
 )
 
 
@@ -357,11 +463,18 @@ def _grafana_panel(panel: Panel, n: int, x: int, y: int) -> dict[str, Any]:
 
 def dashboard(zone: ZoneInfo) -> dict[str, Any]:
     """The Grafana dashboard, its times on the office's clock (`zone`, from `BAMSOS_TIMEZONE`)."""
-    panels, x, y = [], 0, 0
-    for n, panel in enumerate(PANELS, start=1):
+    panels: list[dict[str, Any]] = []
+    x, y = 0, 0
+    for panel in PANELS:
+        if panel.row is not None:
+            if x > 0:
+                x, y = 0, y + 8
+            row = {"id": len(panels) + 1, "type": "row", "title": panel.row, "collapsed": False}
+            panels.append(row | {"gridPos": {"x": 0, "y": y, "w": 24, "h": 1}, "panels": []})
+            y += 1
         if x + panel.width > 24:
             x, y = 0, y + 8
-        panels.append(_grafana_panel(panel, n, x, y))
+        panels.append(_grafana_panel(panel, len(panels) + 1, x, y))
         x += panel.width
     return {
         "uid": "bamsos-sla-sop",
