@@ -83,7 +83,7 @@ def create_app(gateway: Gateway) -> Starlette:
             gateway.metrics.webhooks.labels(label, "unavailable").inc()
             log.warning("webhook_unavailable", platform=platform.name, error=type(e).__name__)
             return PlainTextResponse("try again", status_code=503)
-        except ValidationError:  # a message the inquiry contract refuses (an id over 200 characters...)
+        except ValueError:  # what the inquiry contract or the database can't hold (a long id, a NUL)
             gateway.metrics.webhooks.labels(label, "malformed").inc()
             log.warning("webhook_refused", platform=platform.name, reason="malformed")
             return PlainTextResponse("malformed", status_code=400)
@@ -131,9 +131,9 @@ def _take_message(gateway: Gateway, event: Incoming) -> str:
         id=event.id,
         channel=event.channel,
         account=event.account,
-        name=event.name[:200] if event.name else None,
+        name=_clean(event.name)[:200] or None if event.name else None,
         sent_at=event.sent_at,
-        text=event.text[:4000],
+        text=_clean(event.text)[:4000] or "[pesan kosong]",
         media_kind=event.media_kind,
         media_id=event.media_id,
     )
@@ -168,3 +168,8 @@ def _take_status(gateway: Gateway, status: Status) -> list[str]:
                 gateway.metrics.deliveries.labels(status.channel.value).inc()
                 outcomes.append("accepted")
     return outcomes or ["ignored"]
+
+
+def _clean(text: str) -> str:
+    """Without NUL characters, which PostgreSQL's text can't hold (a hostile client's, never a citizen's)."""
+    return text.replace("\x00", "").strip()

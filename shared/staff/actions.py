@@ -211,6 +211,8 @@ def control_card(engine: Engine, case_or_task_id: str, zone: ZoneInfo) -> list[s
             over = (datetime.now(UTC) - r.due_at).total_seconds()
         if r.breached and (worst is None or over > worst[0]):
             worst = (over, r)
+    # What the card says beyond the times (e.g. a reply sent as a WhatsApp template).
+    lines += [f"Catatan langkah {r.step}: {r.note}" for r in rows if r.note]
     if paused:
         lines.append(
             f"Diserahkan di luar jam kerja: langkah {', '.join(paused)}; waktu baku dihitung sejak jam "

@@ -35,13 +35,14 @@ def test_the_services_are_listed_in_pipeline_order() -> None:
     assert [s.name for s in catalog.specs()] == list(catalog.NAMES)
 
 
-def test_the_metrics_ports_default_to_9101_to_9105_in_pipeline_order() -> None:
+def test_the_metrics_ports_default_to_9101_to_9105_in_pipeline_order_and_9106_for_the_gateway() -> None:
     assert catalog.metrics_ports() == {
         "intake": 9101,
         "router": 9102,
         "editor_bridge": 9103,
         "pickup_bridge": 9104,
         "reporter": 9105,
+        "gateway": 9106,
     }
 
 
@@ -116,7 +117,8 @@ def test_a_unit_reads_only_its_own_task_queue_and_publishes_only_task_results(ch
 
 def test_the_connector_sends_inquiries_and_receipts_and_reads_only_the_replies(chart: OrgChart) -> None:
     grant = grants_by_user(chart)[access.CONNECTOR]
-    assert [ex for ex in EXCHANGES if allowed(grant.write, ex)] == [topology.INBOUND]
+    # And dead-letters a reply a platform refuses for good (the gateway is the connector).
+    assert [ex for ex in EXCHANGES if allowed(grant.write, ex)] == [topology.INBOUND, topology.DEAD]
     assert [q for q in every_queue(chart) if allowed(grant.read, q)] == [topology.REPLIES_QUEUE]
     assert grant.topic_exchange == topology.INBOUND
     for channel in Channel:
