@@ -53,7 +53,14 @@ def record_part(db: Connection, reply_id: str, part: int, platform_message_id: s
 
 
 def record_sent(
-    db: Connection, reply_id: str, channel: str, account: str, at: datetime, *, via_template: bool
+    db: Connection,
+    reply_id: str,
+    channel: str,
+    account: str,
+    at: datetime,
+    *,
+    via_template: bool,
+    is_reply: bool = True,
 ) -> None:
     db.execute(
         insert(gateway_sends)
@@ -64,6 +71,7 @@ def record_sent(
             state="sent",
             via_template=via_template,
             sent_at=at,
+            kind="reply" if is_reply else "notice",
         )
         .on_conflict_do_nothing()
     )
@@ -71,18 +79,21 @@ def record_sent(
 
 def replies_of(db: Connection, status: Status) -> list[tuple[str, str]]:
     """The (reply id, state) of what a status names: one message, or every message to an account
-    sent until a read watermark."""
+    sent until a read watermark. Notices are not replies: their statuses close no step."""
     if status.message_id is not None:
         query = (
             sa.select(gateway_sends.c.reply_id, gateway_sends.c.state)
             .join(gateway_messages, gateway_messages.c.reply_id == gateway_sends.c.reply_id)
-            .where(gateway_messages.c.platform_message_id == status.message_id)
+            .where(
+                gateway_messages.c.platform_message_id == status.message_id, gateway_sends.c.kind == "reply"
+            )
         )
     elif status.account is not None and status.until is not None:
         query = sa.select(gateway_sends.c.reply_id, gateway_sends.c.state).where(
             gateway_sends.c.channel == status.channel.value,
             gateway_sends.c.account == status.account,
             gateway_sends.c.sent_at <= status.until,
+            gateway_sends.c.kind == "reply",
         )
     else:
         return []

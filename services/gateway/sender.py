@@ -1,4 +1,5 @@
-"""Replies out: consume `bamsos.replies`, send each reply once through its platform's API.
+"""Replies out: consume `bamsos.replies`, send each reply (and each citizen notice: the
+acknowledgement, a status, the survey) once through its platform's API.
 
 For each reply, in order:
 1. Look before sending: a reply whose send is recorded is not sent again (a redelivery after a
@@ -20,7 +21,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -38,7 +39,7 @@ from shared.runtime import logs, topology
 from shared.runtime.errors import Rejected
 from shared.runtime.worker import amqp, message_properties, to_json
 from shared.runtime.worker.decoding import Delivery
-from shared.sop.contracts import Receipt, Reply
+from shared.sop.contracts import Channel, CitizenNotice, Receipt, Reply
 
 log = logs.get("bamsos.gateway")
 WINDOW = timedelta(hours=24)
@@ -50,6 +51,27 @@ def _retry_after(header: str | None) -> float | None:
         return max(0.0, float(header)) if header else None
     except ValueError:
         return None
+
+
+@dataclass(frozen=True)
+class ToSend:
+    """A reply (the SOP's answer: step 8, its receipt) or a citizen notice, as the sender sees it."""
+
+    key: str  # the reply_id or the notice_id
+    channel: Channel
+    account: str
+    text: str
+    is_reply: bool
+
+
+def to_send(body: bytes) -> ToSend:
+    """Decode what came on bamsos.replies; raises ValidationError for anything else."""
+    try:
+        reply = Reply.model_validate_json(body)
+        return ToSend(reply.reply_id, reply.channel, reply.account, reply.text, is_reply=True)
+    except ValidationError:
+        notice = CitizenNotice.model_validate_json(body)
+        return ToSend(notice.notice_id, notice.channel, notice.account, notice.text, is_reply=False)
 
 
 class TryLater(Exception):
@@ -124,9 +146,10 @@ class Sender:
     def deliver(self, channel: Any, connection: Any, delivery: Delivery) -> None:
         """Send one reply (or dead-letter it); returns when it may be acked."""
         try:
-            reply = Reply.model_validate_json(delivery.body)
+            reply = to_send(delivery.body)
         except ValidationError:
-            self._dead(channel, delivery, Rejected("invalid", "not a bamsos.reply/1"))
+            detail = "not a bamsos.reply/1 or bamsos.citizen-notice/1"
+            self._dead(channel, delivery, Rejected("invalid", detail))
             return
         label = reply.channel.value
         platform = self.channels.get(reply.channel)
@@ -135,12 +158,12 @@ class Sender:
             self._dead(channel, delivery, Rejected("channel_off", f"no platform is set up for {label}"))
             return
         with self.engine.connect() as db:
-            state = book.state_of(db, reply.reply_id)
-            done = book.parts_sent(db, reply.reply_id)
+            state = book.state_of(db, reply.key)
+            done = book.parts_sent(db, reply.key)
             last = book.last_message_at(db, label, reply.account)
         if state is not None:
             # Sent before this delivery (a redelivery): only the receipt may still be owed.
-            if platform.delivered_on_send and state == "sent":
+            if platform.delivered_on_send and reply.is_reply and state == "sent":
                 self._receipt(channel, reply, self.now())
             return
         requests, via_template = self._requests(platform, reply, last)
@@ -160,26 +183,26 @@ class Sender:
                 self._dead(channel, delivery, Rejected(reason, f"{label}: {answer.refusal}"))
                 return
             with self.engine.begin() as db:
-                book.record_part(
-                    db, reply.reply_id, part, answer.message_id or f"{reply.reply_id}:{part}", self.now()
-                )
+                book.record_part(db, reply.key, part, answer.message_id or f"{reply.key}:{part}", self.now())
         at = self.now()
         with self.engine.begin() as db:
-            book.record_sent(db, reply.reply_id, label, reply.account, at, via_template=via_template)
+            book.record_sent(
+                db, reply.key, label, reply.account, at, via_template=via_template, is_reply=reply.is_reply
+            )
             if via_template:
                 note = f"Dikirim dengan templat WhatsApp '{platform.template_name}': lewat jendela 24 jam."
-                book.note_on_card(db, reply.reply_id, note)
+                book.note_on_card(db, reply.key, note)
         self.metrics.sends.labels(label, "template" if via_template else "sent").inc()
-        if platform.delivered_on_send:
+        if platform.delivered_on_send and reply.is_reply:
             self._receipt(channel, reply, at)
 
     def _requests(
-        self, platform: Platform, reply: Reply, last: datetime | None
+        self, platform: Platform, reply: ToSend, last: datetime | None
     ) -> tuple[list[Request], bool]:
         """The messages to send, and whether they are the template (past the service window)."""
         if platform.name == "whatsapp" and last is not None and self.now() - last > WINDOW:
-            if platform.template_request is None:
-                return [], False
+            if platform.template_request is None or not reply.is_reply:
+                return [], False  # a notice past the window is not worth a template
             return [platform.template_request(reply.account)], True
         return [
             platform.text_request(reply.account, part)
@@ -219,9 +242,9 @@ class Sender:
             connection.sleep(wait)
         self._next_call[label] = time.monotonic() + self.interval
 
-    def _receipt(self, channel: Any, reply: Reply, at: datetime) -> None:
-        receipt = Receipt(reply_id=reply.reply_id, delivered_at=at)
-        properties = message_properties(f"receipt-{reply.reply_id}", "bamsos.gateway")
+    def _receipt(self, channel: Any, reply: ToSend, at: datetime) -> None:
+        receipt = Receipt(reply_id=reply.key, delivered_at=at)
+        properties = message_properties(f"receipt-{reply.key}", "bamsos.gateway")
         key = f"receipt.{reply.channel.value}"
         channel.basic_publish(topology.INBOUND, key, to_json(receipt), properties=properties)
         self.metrics.deliveries.labels(reply.channel.value).inc()

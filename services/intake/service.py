@@ -1,29 +1,129 @@
-"""Intake: registers every citizen inquiry (SOP steps 1 and 2) and opens its control card.
+"""Intake: registers every citizen inquiry (SOP steps 1 and 2), gives it a ticket, opens its
+control card and acknowledges it to the citizen.
+
+Two kinds of message are not new questions and open no case: a status request naming a ticket
+("cek status BMS-261130-0042"), answered with where that case stands if it is the asker's own, and
+a rating answering the satisfaction survey within `BAMSOS_SURVEY_HOURS`, recorded on the case.
 
 An inquiry is the same inquiry when its (channel, upstream id) is the same, whatever its AMQP
-message id: a connector that publishes it twice makes one registration.
+message id: a connector that publishes it twice makes one registration and one acknowledgement.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import sqlalchemy as sa
 
 from shared.runtime import topology
 from shared.runtime.storage import inquiries
 from shared.runtime.worker import Outgoing, Route, ServiceSpec
+from shared.sop.citizen import rating, status_request
 from shared.sop.context import Context, pipeline_context
-from shared.sop.contracts import Inquiry, InquiryRegistered, Role, schema_name
+from shared.sop.contracts import Inquiry, InquiryRegistered, NoticeKind, Role, schema_name
 from shared.sop.controlcard import record_step
+from shared.sop.notices import notice, status_text
+from shared.sop.rules import STANDARD_MINUTES
+from shared.sop.tickets import next_ticket
+
+
+def take(inquiry: Inquiry, ctx: Context) -> list[Outgoing]:
+    """A citizen's message: a status request, a rating, or a new question."""
+    asked = status_request(inquiry.text)
+    if asked is not None:
+        return [answer_status(inquiry, asked, ctx)]
+    score = rating(inquiry.text)
+    if score is not None:
+        rated = take_rating(inquiry, score, ctx)
+        if rated is not None:
+            return rated
+    return register(inquiry, ctx)
+
+
+def answer_status(inquiry: Inquiry, ticket: str, ctx: Context) -> Outgoing:
+    """Where the asker's case stands; about anyone else's case, nothing at all."""
+    case = ctx.db.execute(
+        sa.select(inquiries.c.inquiry_id).where(
+            inquiries.c.ticket == ticket,
+            inquiries.c.channel == inquiry.channel.value,
+            inquiries.c.account == inquiry.account,
+        )
+    ).one_or_none()
+    if case is None:
+        ctx.on_commit(lambda: ctx.metrics.status_requests.labels("unknown_ticket").inc())
+        text = ctx.citizen.templates.render(NoticeKind.unknown_ticket, ticket=ticket)
+        return notice(
+            ctx,
+            NoticeKind.unknown_ticket,
+            inquiry.channel,
+            inquiry.account,
+            text,
+            inquiry_id=None,
+            ticket=None,
+        )
+    ctx.on_commit(lambda: ctx.metrics.status_requests.labels("answered").inc())
+    text = status_text(ctx, ticket, case.inquiry_id)
+    return notice(
+        ctx,
+        NoticeKind.status,
+        inquiry.channel,
+        inquiry.account,
+        text,
+        inquiry_id=case.inquiry_id,
+        ticket=ticket,
+    )
+
+
+def take_rating(inquiry: Inquiry, score: int, ctx: Context) -> list[Outgoing] | None:
+    """A rating for the asker's case surveyed within the window: recorded (the first counts) and
+    thanked; a second one is let be. None when no survey awaits it: then it is a new question."""
+    since = ctx.clock.now() - timedelta(hours=ctx.citizen.survey_hours)
+    c = inquiries.c
+    case = ctx.db.execute(
+        sa.select(c.inquiry_id, c.ticket, c.rating)
+        .where(c.channel == inquiry.channel.value, c.account == inquiry.account, c.survey_sent_at >= since)
+        .order_by(c.survey_sent_at.desc())
+        .limit(1)
+        .with_for_update()
+    ).one_or_none()
+    if case is None:
+        return None
+    if case.rating is not None:
+        return []  # one rating per case: the first counts
+    now = ctx.clock.now()
+    ctx.db.execute(
+        sa.update(inquiries).where(c.inquiry_id == case.inquiry_id).values(rating=score, rated_at=now)
+    )
+    channel = inquiry.channel.value
+
+    def count() -> None:
+        ctx.metrics.ratings.labels(channel).inc()
+        ctx.metrics.rating_points.labels(channel).inc(score)
+
+    ctx.on_commit(count)
+    text = ctx.citizen.templates.render(NoticeKind.thanks, ticket=case.ticket, rating=score)
+    return [
+        notice(
+            ctx,
+            NoticeKind.thanks,
+            inquiry.channel,
+            inquiry.account,
+            text,
+            inquiry_id=case.inquiry_id,
+            ticket=case.ticket,
+        )
+    ]
 
 
 def register(inquiry: Inquiry, ctx: Context) -> list[Outgoing]:
     now = ctx.clock.now()
     inquiry_id = uuid.uuid4().hex
+    ticket = next_ticket(ctx.db, ctx.clock.office_day(now))
     ctx.db.execute(
         sa.insert(inquiries).values(
             inquiry_id=inquiry_id,
+            ticket=ticket,
             channel=inquiry.channel.value,
             upstream_id=inquiry.id,
             account=inquiry.account,
@@ -50,19 +150,36 @@ def register(inquiry: Inquiry, ctx: Context) -> list[Outgoing]:
         service=inquiry.service,
         topic=inquiry.topic,
         registered_at=now,
+        ticket=ticket,
     )
-    return [Outgoing(topology.EVENTS, topology.REGISTERED, event, f"registered-{inquiry_id}")]
+    out = [Outgoing(topology.EVENTS, topology.REGISTERED, event, f"registered-{inquiry_id}")]
+    if ctx.citizen.acknowledge:
+        text = ctx.citizen.templates.render(
+            NoticeKind.acknowledged, ticket=ticket, standard_minutes=STANDARD_MINUTES[3]
+        )
+        out.append(
+            notice(
+                ctx,
+                NoticeKind.acknowledged,
+                inquiry.channel,
+                inquiry.account,
+                text,
+                inquiry_id=inquiry_id,
+                ticket=ticket,
+            )
+        )
+    return out
 
 
 SPEC = ServiceSpec(
     name="intake",
     context=pipeline_context,
     metrics_port=9101,
-    publishes=(topology.EVENTS,),
+    publishes=(topology.EVENTS, topology.OUTBOUND),
     routes={
         schema_name(Inquiry): Route(
             Inquiry,
-            register,
+            take,
             key=lambda m, _id: f"inquiry:{m.channel.value}:{m.id}",
             consumes=((topology.INBOUND, "inquiry.*"),),
         )

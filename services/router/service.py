@@ -24,7 +24,9 @@ from shared.sop.contracts import (
     CaseHandover,
     CaseReplied,
     CaseResolved,
+    Channel,
     InquiryRegistered,
+    NoticeKind,
     Outcome,
     Receipt,
     Reply,
@@ -35,6 +37,7 @@ from shared.sop.contracts import (
     schema_name,
 )
 from shared.sop.controlcard import assign, close_handover, close_task, record_step
+from shared.sop.notices import notice
 from shared.sop.rules import BRIDGED_ROLES, Assignment, first_assignment, next_assignment, path_of
 
 
@@ -123,7 +126,22 @@ def close_delivery(receipt: Receipt, ctx: Context) -> list[Outgoing]:
         .with_for_update()
     ).one()
     close_handover(ctx, step8, done_at=receipt.delivered_at)
-    return []
+    return [survey(ctx, inquiry_id)]
+
+
+def survey(ctx: Context, inquiry_id: str) -> Outgoing:
+    """The answer reached the citizen: ask how the service was (SKM), once per case."""
+    case = ctx.db.execute(
+        sa.update(inquiries)
+        .where(inquiries.c.inquiry_id == inquiry_id)
+        .values(survey_sent_at=ctx.clock.now())
+        .returning(inquiries.c.channel, inquiries.c.account, inquiries.c.ticket)
+    ).one()
+    text = ctx.citizen.templates.render(NoticeKind.survey, ticket=case.ticket)
+    channel = Channel(case.channel)
+    return notice(
+        ctx, NoticeKind.survey, channel, case.account, text, inquiry_id=inquiry_id, ticket=case.ticket
+    )
 
 
 def send_reply(ctx: Context, inquiry_id: str, text: str) -> list[Outgoing]:
@@ -146,6 +164,7 @@ def send_reply(ctx: Context, inquiry_id: str, text: str) -> list[Outgoing]:
             inquiries.c.account,
             inquiries.c.topic,
             inquiries.c.received_at,
+            inquiries.c.ticket,
         )
     ).one_or_none()
     if case is None:
@@ -158,8 +177,9 @@ def send_reply(ctx: Context, inquiry_id: str, text: str) -> list[Outgoing]:
         in_reply_to=case.upstream_id,
         channel=case.channel,
         account=case.account,
-        text=text,
+        text=with_ticket(text, case.ticket),
         created_at=now,
+        ticket=case.ticket,
     )
     replied = CaseReplied(
         inquiry_id=inquiry_id,
@@ -174,6 +194,13 @@ def send_reply(ctx: Context, inquiry_id: str, text: str) -> list[Outgoing]:
         Outgoing(topology.OUTBOUND, f"reply.{case.channel}", reply, reply_id),
         Outgoing(topology.EVENTS, topology.CASE_REPLIED, replied, f"replied-{inquiry_id}"),
     ]
+
+
+def with_ticket(text: str, ticket: str | None) -> str:
+    """The answer as the citizen gets it: the officer's text, then the case's ticket."""
+    if ticket is None:
+        return text
+    return f"{text[: 4000 - 40]}\n\nNomor tiket: {ticket}"
 
 
 def _hand_over(ctx: Context, inquiry_id: str, to: Assignment, *, from_role: Role) -> Outgoing:

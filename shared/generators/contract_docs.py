@@ -20,6 +20,7 @@ from shared.sop.contracts import (
     CaseReplied,
     CaseResolved,
     Channel,
+    CitizenNotice,
     Inquiry,
     InquiryRegistered,
     Message,
@@ -98,6 +99,16 @@ _CHANNELS: list[tuple[str, str, str, type[Message], str, str]] = [
         "send",
         "The answer to the citizen: exactly one per inquiry. Queue bamsos.replies holds them "
         "for the connector.",
+    ),
+    (
+        "citizenNotice",
+        topology.OUTBOUND,
+        "notice.{channel}",
+        CitizenNotice,
+        "send",
+        "A message to a citizen that is not the SOP's answer: the acknowledgement with the ticket, "
+        "a status asked by chat, the satisfaction survey and its thanks. bamsos.replies holds them "
+        "too, for the connector.",
     ),
     (
         "inquiryRegistered",

@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     report_head_title: str = "Kepala Dinas Kependudukan dan Pencatatan Sipil Kota Pekanbaru"
     report_head_name: str = ""
     report_head_nip: str = ""
+    # The citizen's side: the acknowledgement with the ticket at registration, the satisfaction
+    # survey's answer window after the reply's delivery, and the notices' texts (an office's YAML,
+    # default shared/sop/notices.yaml; checked at start).
+    acknowledge: bool = True
+    survey_hours: PositiveFloat = 24.0
+    notice_templates: Path | None = None
     # The gateway (services/gateway/): webhooks in, replies out. A platform whose secrets are not
     # all set is off: its webhook answers 404 and nothing is sent to it.
     gateway_host: str = "127.0.0.1"

@@ -35,7 +35,14 @@ inquiries = sa.Table(
     sa.Column("path", sa.Text),
     sa.Column("media_kind", sa.Text),
     sa.Column("media_id", sa.Text),
+    # The citizen's side: the case's ticket number, when the survey went out, and the rating (1-5).
+    sa.Column("ticket", sa.Text),
+    sa.Column("survey_sent_at", TS),
+    sa.Column("rating", sa.SmallInteger),
+    sa.Column("rated_at", TS),
     sa.UniqueConstraint("channel", "upstream_id", name="uq_inquiries_channel_upstream_id"),
+    sa.UniqueConstraint("ticket", name="uq_inquiries_ticket"),
+    sa.Index("ix_inquiries_channel_account", "channel", "account"),
 )
 
 # The control card (kartu kendali): one row per handover, appended, closed once when done.
@@ -115,6 +122,26 @@ report_cases = sa.Table(
 )
 
 
+# The last ticket number given on each office day (tickets count from 1 each day).
+ticket_counters = sa.Table(
+    "ticket_counters",
+    metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("last", sa.Integer, nullable=False),
+)
+
+# The citizen notices sent (kind and time; the text went to the citizen and is not kept), for the
+# control card.
+notices = sa.Table(
+    "notices",
+    metadata,
+    sa.Column("notice_id", sa.Text, primary_key=True),
+    sa.Column("inquiry_id", sa.Text, index=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("channel", sa.Text, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+)
+
 # The gateway's book of what it sent to a chat platform: one row per reply, written as soon as the
 # platform accepted it and before the reply is acked, so a redelivered reply is not sent twice.
 gateway_sends = sa.Table(
@@ -125,6 +152,7 @@ gateway_sends = sa.Table(
     sa.Column("account", sa.Text, nullable=False),
     sa.Column("state", sa.Text, nullable=False),  # sent, delivered, failed
     sa.Column("via_template", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("kind", sa.Text, nullable=False, server_default="reply"),  # reply, or notice
     sa.Column("sent_at", TS),
     sa.Column("delivered_at", TS),
 )

@@ -62,7 +62,8 @@ def unit_user(queue_key: str) -> str:
     return f"staff.{queue_key}"
 
 
-REPLIES = Queue(REPLIES_QUEUE, ((OUTBOUND, "reply.*"),))
+# The connector's queue: the answers, and the citizen notices (acknowledgement, status, survey).
+REPLIES = Queue(REPLIES_QUEUE, ((OUTBOUND, "reply.*"), (OUTBOUND, "notice.#")))
 
 
 def queue_arguments(queue_type: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from shared.runtime.settings import Settings
 from shared.runtime.worker import ContextFactory
+from shared.sop.citizen import Templates, load_templates
 from shared.sop.classify import Classifier, load_rules
 from shared.sop.clock import SopClock
 from shared.sop.metrics import SopMetrics, build_sop_metrics
@@ -36,11 +37,22 @@ class Context:
     # shared/generators/access.py); None: not enforced (a single-user stack).
     sender: str | None = None
     unit_user_prefix: str | None = None
+    citizen: CitizenSide = field(default_factory=lambda: CitizenSide())
     after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     def on_commit(self, action: Callable[[], None]) -> None:
         """Run `action` (e.g. a metric update) only once the transaction has committed."""
         self.after_commit.append(action)
+
+
+@dataclass(frozen=True)
+class CitizenSide:
+    """How the pipeline speaks to citizens besides the answer (settings BAMSOS_ACKNOWLEDGE,
+    BAMSOS_SURVEY_HOURS, BAMSOS_NOTICE_TEMPLATES)."""
+
+    templates: Templates = field(default_factory=load_templates)
+    acknowledge: bool = True
+    survey_hours: float = 24.0
 
 
 @dataclass(frozen=True)
@@ -52,6 +64,7 @@ class HandlerSetup:
     metrics: SopMetrics
     classifier: Classifier
     unit_user_prefix: str | None = None
+    citizen: CitizenSide = field(default_factory=CitizenSide)
 
     def context(self, db: Connection, sender: str | None) -> Context:
         return Context(
@@ -62,6 +75,7 @@ class HandlerSetup:
             classifier=self.classifier,
             sender=sender,
             unit_user_prefix=self.unit_user_prefix,
+            citizen=self.citizen,
         )
 
 
@@ -73,6 +87,11 @@ def pipeline_context(settings: Settings, registry: CollectorRegistry) -> Context
         metrics=build_sop_metrics(registry),
         classifier=Classifier(load_rules(settings.classify_rules), settings.triage_threshold),
         unit_user_prefix=settings.broker_user_prefix if settings.unit_users else None,
+        citizen=CitizenSide(
+            templates=load_templates(settings.notice_templates),
+            acknowledge=settings.acknowledge,
+            survey_hours=settings.survey_hours,
+        ),
     )
     setup.metrics.start_at_zero()
     return setup.context

@@ -77,6 +77,11 @@ class Message(BaseModel):
 # --- public contract ------------------------------------------------------------------------
 
 
+# A case's ticket number, read aloud and typed on a phone: BMS-<yymmdd>-<n, 4 digits or more>, the
+# office day it was registered and its number that day (see shared/sop/tickets.py).
+Ticket = Annotated[str, StringConstraints(pattern=r"^BMS-\d{6}-\d{4,}$")]
+
+
 class MediaKind(StrEnum):
     """Non-text messages a chat platform delivers; the gateway keeps what was sent, never drops it."""
 
@@ -153,6 +158,32 @@ class Reply(Message):
     account: NonEmpty
     text: Annotated[str, StringConstraints(min_length=1, max_length=4000)]
     created_at: AwareDatetime
+    ticket: Ticket | None = Field(None, description="The case's ticket number, also in the text.")
+
+
+class NoticeKind(StrEnum):
+    acknowledged = "acknowledged"  # the question was received, with its ticket
+    status = "status"  # where the case stands, asked by chat
+    survey = "survey"  # how was the service (SKM), after the answer was delivered
+    thanks = "thanks"  # for the rating
+    unknown_ticket = "unknown_ticket"  # a status request for no case of this account
+
+
+class CitizenNotice(Message):
+    """A message to a citizen that is not the SOP's answer, on `bamsos.outbound`, `notice.<channel>`.
+
+    The one `reply.<channel>` per inquiry stays the answer, and step 8 is timed on it alone.
+    """
+
+    schema_: Literal["bamsos.citizen-notice/1"] = Field("bamsos.citizen-notice/1", alias="schema")
+    notice_id: NonEmpty
+    inquiry_id: NonEmpty | None = Field(description="The case meant; null when none is (unknown_ticket).")
+    ticket: Ticket | None
+    kind: NoticeKind
+    channel: Channel
+    account: NonEmpty
+    text: Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+    created_at: AwareDatetime
 
 
 class Receipt(Message):
@@ -175,6 +206,7 @@ class InquiryRegistered(Message):
     service: Service | None
     topic: Topic | None
     registered_at: AwareDatetime
+    ticket: Ticket | None = None
 
 
 class CaseHandover(Message):
@@ -212,7 +244,7 @@ class CaseReplied(Message):
     replied_at: AwareDatetime
 
 
-PUBLIC_MESSAGES: tuple[type[Message], ...] = (Inquiry, Task, TaskResult, Reply, Receipt)
+PUBLIC_MESSAGES: tuple[type[Message], ...] = (Inquiry, Task, TaskResult, Reply, CitizenNotice, Receipt)
 INTERNAL_MESSAGES: tuple[type[Message], ...] = (
     InquiryRegistered,
     CaseHandover,

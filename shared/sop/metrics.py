@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from shared.sop.contracts import Channel, Topic
+from shared.sop.contracts import Channel, NoticeKind, Topic
 from shared.sop.rules import STANDARD_MINUTES, STEP_ROLE_LABELS
 
 # Bucket bounds in SOP seconds: every SOP standard (2, 3, 5 minutes) is a bound, so the share
@@ -31,6 +31,10 @@ class SopMetrics:
     step_duration: Histogram
     breaches: Counter
     notices: Counter
+    citizen_notices: Counter
+    status_requests: Counter
+    ratings: Counter
+    rating_points: Counter
 
     def start_at_zero(self) -> None:
         """Export the known label sets at 0, so the first event of a kind shows as an increase."""
@@ -38,9 +42,15 @@ class SopMetrics:
             self.replies.labels(channel.value)
             for topic in [*Topic, "unknown"]:
                 self.inquiries.labels(channel.value, str(topic))
+            self.ratings.labels(channel.value)
+            self.rating_points.labels(channel.value)
         for step, role in STEP_ROLE_LABELS:
             self.breaches.labels(step, role)
             self.step_duration.labels(step, role)
+        for kind in NoticeKind:
+            self.citizen_notices.labels(kind.value)
+        for outcome in ("answered", "unknown_ticket"):
+            self.status_requests.labels(outcome)
 
 
 def build_sop_metrics(registry: CollectorRegistry) -> SopMetrics:
@@ -74,6 +84,30 @@ def build_sop_metrics(registry: CollectorRegistry) -> SopMetrics:
             "bamsos_escalation_notices_total",
             "Breach notices sent up the ladder, by the role notified (kasi, kabid, kadis, admin).",
             ["step", "role"],
+            registry=registry,
+        ),
+        citizen_notices=Counter(
+            "bamsos_citizen_notices_total",
+            "Notices sent to citizens besides the answer, by kind (acknowledged, status, survey...).",
+            ["kind"],
+            registry=registry,
+        ),
+        status_requests=Counter(
+            "bamsos_status_requests_total",
+            "Status requests by chat, by outcome (answered, or unknown_ticket: no case of that account).",
+            ["outcome"],
+            registry=registry,
+        ),
+        ratings=Counter(
+            "bamsos_survey_ratings_total",
+            "Satisfaction ratings received (one per case), by channel.",
+            ["channel"],
+            registry=registry,
+        ),
+        rating_points=Counter(
+            "bamsos_survey_rating_points_total",
+            "The sum of the ratings received (1-5 each), by channel: with the count, the mean and the index.",
+            ["channel"],
             registry=registry,
         ),
     )

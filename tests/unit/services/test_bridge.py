@@ -50,7 +50,7 @@ def other(unit: Unit) -> Unit:
 def handover(ctx: Context, unit: Unit) -> CaseHandover:
     """What the router hands the unit's bridge for a newly registered inquiry."""
     inquiry = Inquiry.model_validate({**INQUIRY, "id": uuid.uuid4().hex, "topic": unit.topic})
-    [registered] = run_route(INTAKE, inquiry, ctx)
+    registered, _acknowledgement = run_route(INTAKE, inquiry, ctx)
     [out] = run_route(ROUTER, registered.message, ctx)
     assert isinstance(out.message, CaseHandover)
     return out.message

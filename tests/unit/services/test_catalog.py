@@ -53,7 +53,7 @@ def test_an_unknown_service_is_refused_naming_the_services() -> None:
 
 def test_each_service_publishes_only_where_its_work_goes() -> None:
     assert {s.name: set(s.publishes) for s in catalog.specs()} == {
-        "intake": {topology.EVENTS},
+        "intake": {topology.EVENTS, topology.OUTBOUND},  # the acknowledgement, a status
         "router": {topology.EVENTS, topology.TASKS, topology.OUTBOUND},
         "editor_bridge": {topology.EVENTS, topology.TASKS},
         "pickup_bridge": {topology.EVENTS, topology.TASKS},

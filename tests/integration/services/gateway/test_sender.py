@@ -303,7 +303,7 @@ def answered_case(engine: Engine, account: str, wrote_ago: timedelta) -> Reply:
     )
     with engine.begin() as db:
         ctx = setup.context(db, None)
-        [registered] = run_route(INTAKE, inquiry, ctx)
+        registered, _acknowledgement = run_route(INTAKE, inquiry, ctx)
         [assigned] = run_route(ROUTER, registered.message, ctx)
         assert isinstance(assigned.message, Task)
         result = TaskResult(

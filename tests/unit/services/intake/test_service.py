@@ -24,7 +24,7 @@ def inquiry(**fields: object) -> Inquiry:
 
 
 def register(ctx: Context, message: Inquiry) -> InquiryRegistered:
-    [out] = run_route(INTAKE, message, ctx)
+    out, _acknowledgement = run_route(INTAKE, message, ctx)
     assert isinstance(out.message, InquiryRegistered)
     return out.message
 
@@ -84,7 +84,9 @@ def test_a_sender_clock_ahead_of_ours_counts_as_sent_on_receipt(ctx: Context, no
 
 
 def test_the_registered_event_names_the_case_and_its_codes(ctx: Context, now: FrozenTime) -> None:
-    [out] = run_route(INTAKE, inquiry(channel="whatsapp", topic="kebijakan", service="kk"), ctx)
+    out, _acknowledgement = run_route(
+        INTAKE, inquiry(channel="whatsapp", topic="kebijakan", service="kk"), ctx
+    )
     event = out.message
     assert isinstance(event, InquiryRegistered)
     assert (out.exchange, out.routing_key, out.message_id) == (
@@ -102,7 +104,7 @@ def test_the_registered_event_names_the_case_and_its_codes(ctx: Context, now: Fr
 
 
 def test_the_registered_event_carries_no_personal_data(ctx: Context) -> None:
-    [out] = run_route(INTAKE, inquiry(), ctx)
+    out, _acknowledgement = run_route(INTAKE, inquiry(), ctx)
     body = out.message.model_dump_json()
     assert not any(str(INQUIRY[field]) in body for field in ("account", "name", "text"))
 

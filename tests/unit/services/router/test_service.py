@@ -24,6 +24,7 @@ from shared.sop.contracts import (
     CaseHandover,
     CaseReplied,
     CaseResolved,
+    CitizenNotice,
     Inquiry,
     InquiryRegistered,
     Outcome,
@@ -38,7 +39,7 @@ from tests.helpers import INQUIRY, FrozenTime, refused_by
 def registered(ctx: Context, **fields: object) -> InquiryRegistered:
     """An inquiry through intake, as the router receives it."""
     inquiry = Inquiry.model_validate({**INQUIRY, "id": uuid.uuid4().hex, **fields})
-    [out] = run_route(INTAKE, inquiry, ctx)
+    out, _acknowledgement = run_route(INTAKE, inquiry, ctx)
     assert isinstance(out.message, InquiryRegistered)
     return out.message
 
@@ -100,6 +101,13 @@ def handover_message(outgoing: list[Outgoing]) -> tuple[str, CaseHandover]:
     return out.routing_key, out.message
 
 
+def officer_text(reply: Reply) -> str:
+    """The officer's text in a reply, after checking that the case's ticket closes it."""
+    text, _, ticket = reply.text.rpartition("\n\nNomor tiket: ")
+    assert reply.ticket is not None and ticket == reply.ticket
+    return text
+
+
 def replied(outgoing: list[Outgoing]) -> tuple[Reply, CaseReplied]:
     """The reply to the citizen and the event that it went out, in that order."""
     reply, event = outgoing
@@ -155,7 +163,12 @@ def test_the_reply_goes_to_the_citizens_account_with_the_officers_text(ctx: Cont
         "@sitilestari",
         case_of(ctx, task.inquiry_id).upstream_id,
     )
-    assert (reply.text, reply.inquiry_id, reply.created_at) == ("Bawa KK asli.", task.inquiry_id, now.at)
+    assert (officer_text(reply), reply.inquiry_id, reply.created_at) == (
+        "Bawa KK asli.",
+        task.inquiry_id,
+        now.at,
+    )
+    assert reply.ticket == case_of(ctx, task.inquiry_id).ticket
     assert (event.reply_id, event.path, event.topic, event.replied_at) == (
         reply.reply_id,
         "3",
@@ -237,7 +250,7 @@ def test_the_kabids_answer_is_the_reply_and_the_path_is_3_4(ctx: Context, now: F
     reply, event = replied(
         run_route(ROUTER, result(kabid, Outcome.answered, text="Boleh, dengan surat."), ctx)
     )
-    assert (reply.text, event.path) == ("Boleh, dengan surat.", "3-4")
+    assert (officer_text(reply), event.path) == ("Boleh, dengan surat.", "3-4")
     assert case_of(ctx, kasi.inquiry_id).path == "3-4"
     step4 = handover_of(ctx, kabid)
     assert (step4.duration_seconds, step4.breached) == (360, True)
@@ -246,7 +259,7 @@ def test_the_kabids_answer_is_the_reply_and_the_path_is_3_4(ctx: Context, now: F
 def test_a_kasi_who_answers_sends_the_reply_on_path_3(ctx: Context) -> None:
     _, kasi = first_task(ctx, topic="kebijakan", service="kk")
     reply, event = replied(run_route(ROUTER, result(kasi, Outcome.answered, text="Tidak bisa."), ctx))
-    assert (reply.text, event.path) == ("Tidak bisa.", "3")
+    assert (officer_text(reply), event.path) == ("Tidak bisa.", "3")
 
 
 def test_the_kabid_has_no_one_to_escalate_to(ctx: Context) -> None:
@@ -344,7 +357,7 @@ def test_a_bridged_case_is_answered_with_the_units_text_on_its_path(
     [resolved] = run_route(bridge, passed_on.message, ctx)
     assert isinstance(resolved.message, CaseResolved)
     reply, event = replied(run_route(ROUTER, resolved.message, ctx))
-    assert (reply.text, event.path, event.topic) == ("Sudah beres, silakan ambil.", path, topic)
+    assert (officer_text(reply), event.path, event.topic) == ("Sudah beres, silakan ambil.", path, topic)
     assert [row.step for row in card(ctx, handover.inquiry_id)] == [1, 2, int(path), 8]
 
 
@@ -516,7 +529,13 @@ def test_a_delivery_receipt_closes_step_8(ctx: Context, now: FrozenTime) -> None
     _, task = first_task(ctx)
     reply, _ = replied(run_route(ROUTER, result(task, Outcome.answered), ctx))
     delivered = now.advance(minutes=3)
-    assert run_route(ROUTER, Receipt(reply_id=reply.reply_id, delivered_at=delivered), ctx) == []
+    [survey] = run_route(ROUTER, Receipt(reply_id=reply.reply_id, delivered_at=delivered), ctx)
+    assert isinstance(survey.message, CitizenNotice)
+    assert (survey.routing_key, survey.message.kind, survey.message.ticket) == (
+        "notice.instagram",
+        "survey",
+        reply.ticket,
+    )
     step8 = card(ctx, task.inquiry_id)[-1]
     assert (step8.step, step8.done_at, step8.duration_seconds, step8.breached) == (8, delivered, 180, True)
     assert case_of(ctx, task.inquiry_id).delivered_at == delivered

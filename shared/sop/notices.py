@@ -1,0 +1,103 @@
+"""Citizen notices: the acknowledgement, a status asked by chat, the survey and its thanks.
+
+Each notice goes out on `bamsos.outbound` as `notice.<channel>` (the connector delivers it like a
+reply) and is written on the case's card as kind and time; its text is not kept.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from shared.runtime import topology
+from shared.runtime.storage import handovers, inquiries, notices
+from shared.runtime.worker import Outgoing
+from shared.sop.context import Context
+from shared.sop.contracts import Channel, CitizenNotice, NoticeKind
+from shared.sop.rules import STEP_NAMES
+
+# Who holds a step, as a citizen may be told (a unit, never an officer's name).
+HOLDERS = {
+    "admin": "Admin BAMSOS",
+    "editor": "unit perbaikan data",
+    "pickup": "loket pengambilan dokumen",
+    "kadis": "Kepala Dinas",
+    "pemohon": "pengiriman jawaban",
+}
+
+
+def notice(
+    ctx: Context,
+    kind: NoticeKind,
+    channel: Channel,
+    account: str,
+    text: str,
+    *,
+    inquiry_id: str | None,
+    ticket: str | None,
+) -> Outgoing:
+    now = ctx.clock.now()
+    notice_id = uuid.uuid4().hex
+    ctx.db.execute(
+        sa.insert(notices).values(
+            notice_id=notice_id, inquiry_id=inquiry_id, kind=kind.value, channel=channel.value, created_at=now
+        )
+    )
+    ctx.on_commit(lambda: ctx.metrics.citizen_notices.labels(kind.value).inc())
+    message = CitizenNotice(
+        notice_id=notice_id,
+        inquiry_id=inquiry_id,
+        ticket=ticket,
+        kind=kind,
+        channel=channel,
+        account=account,
+        text=text[:4000],
+        created_at=now,
+    )
+    return Outgoing(topology.OUTBOUND, f"notice.{channel.value}", message, f"notice-{notice_id}")
+
+
+def wall_time(ctx: Context, moment: datetime) -> str:
+    """A time as a citizen reads it: on the office's clock, with the zone's name (WIB)."""
+    local = ctx.clock.local(moment)
+    return f"{local:%d-%m-%Y %H.%M} {local:%Z}"
+
+
+def status_text(ctx: Context, ticket: str, inquiry_id: str) -> str:
+    """Where a case stands, in the SOP's words: the open step, its unit, since when, due when."""
+    case = ctx.db.execute(sa.select(inquiries.c.replied_at).where(inquiries.c.inquiry_id == inquiry_id)).one()
+    templates = ctx.citizen.templates
+    if case.replied_at is not None:
+        return templates.render("answered", ticket=ticket, answered_at=wall_time(ctx, case.replied_at))
+    h = handovers.c
+    step = ctx.db.execute(
+        sa.select(h.step, h.to_role, h.seksi, h.bidang, h.handed_at, h.due_at)
+        .where(h.inquiry_id == inquiry_id, h.done_at.is_(None))
+        .order_by(h.id.desc())
+        .limit(1)
+    ).one_or_none()
+    if step is None:  # between two steps, for a moment: the last one that finished
+        step = ctx.db.execute(
+            sa.select(h.step, h.to_role, h.seksi, h.bidang, h.handed_at, h.due_at)
+            .where(h.inquiry_id == inquiry_id)
+            .order_by(h.id.desc())
+            .limit(1)
+        ).one()
+    return templates.render(
+        NoticeKind.status,
+        ticket=ticket,
+        step=STEP_NAMES[step.step],
+        unit=holder(ctx, step.to_role, step.seksi, step.bidang),
+        since=wall_time(ctx, step.handed_at),
+        due=wall_time(ctx, step.due_at),
+    )
+
+
+def holder(ctx: Context, role: str, seksi: str | None, bidang: str | None) -> str:
+    if role == "kasi" and seksi in ctx.chart.seksi:
+        return ctx.chart.seksi[seksi].nama
+    if role == "kabid" and bidang in ctx.chart.bidang:
+        return ctx.chart.bidang[bidang].nama
+    return HOLDERS.get(role, role)
