@@ -132,6 +132,7 @@ class Task(Message):
     summary: Annotated[str, StringConstraints(max_length=4000)]
     assigned_at: AwareDatetime
     due_at: AwareDatetime
+    ticket: Ticket | None = Field(None, description="The case's ticket, as the citizen knows it.")
 
 
 class TaskResult(Message):

@@ -90,7 +90,7 @@ def assign(
 ) -> Outgoing:
     """Hand a case to a unit: open its handover on the card and make the unit's task."""
     case = ctx.db.execute(
-        sa.select(inquiries.c.service, inquiries.c.topic, inquiries.c.text).where(
+        sa.select(inquiries.c.service, inquiries.c.topic, inquiries.c.text, inquiries.c.ticket).where(
             inquiries.c.inquiry_id == inquiry_id
         )
     ).one()
@@ -125,6 +125,7 @@ def assign(
         summary=case.text,
         assigned_at=handed_at,
         due_at=due_at,
+        ticket=case.ticket,
     )
     return Outgoing(topology.TASKS, assignment.queue_key, task, message_id=task_id)
 

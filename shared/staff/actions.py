@@ -15,15 +15,24 @@ from zoneinfo import ZoneInfo
 
 import pika
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from shared.runtime import topology
 from shared.runtime.errors import BamsosError
-from shared.runtime.storage import handovers, inquiries
+from shared.runtime.storage import handovers, inquiries, notices
 from shared.runtime.worker import message_properties, to_json
 from shared.sop.contracts import Outcome, Service, Task, TaskResult, Topic
 from shared.sop.orgchart import OrgChart
 from shared.sop.rules import STEP_NAMES
+
+# The citizen notices as the card names them (their text is not kept).
+NOTICE_NAMES = {
+    "acknowledged": "tanda terima",
+    "status": "jawaban cek status",
+    "survey": "survei kepuasan",
+    "thanks": "terima kasih atas penilaian",
+    "unknown_ticket": "tiket tidak dikenal",
+}
 
 
 class Refused(BamsosError):
@@ -173,17 +182,38 @@ def case_text(engine: Engine, inquiry_id: str) -> str:
         return str(db.scalar(sa.select(inquiries.c.text).where(inquiries.c.inquiry_id == inquiry_id)) or "")
 
 
+def find_case(db: Connection, case_task_or_ticket: str) -> tuple[str, str | None] | None:
+    """The case (its id and ticket) a case id, a task id or a ticket number names."""
+    i, h = inquiries.c, handovers.c
+    given = case_task_or_ticket.strip()
+    by_task = sa.select(h.inquiry_id).where(h.task_id == given).scalar_subquery()
+    found = db.execute(
+        sa.select(i.inquiry_id, i.ticket).where(
+            sa.or_(i.inquiry_id == given, i.ticket == given.upper(), i.inquiry_id == by_task)
+        )
+    ).first()
+    return (found.inquiry_id, found.ticket) if found else None
+
+
 def control_card(engine: Engine, case_or_task_id: str, zone: ZoneInfo) -> list[str]:
     """A case's control card as lines of a table, times on the office's clock (`zone`), ending with
-    where the delay happened."""
+    where the delay happened. The case may be named by its id, a task's id or its ticket."""
     h = handovers.c
     with engine.connect() as db:
-        inquiry_id = db.scalar(sa.select(h.inquiry_id).where(h.task_id == case_or_task_id)) or case_or_task_id
+        found = find_case(db, case_or_task_id)
+        if found is None:
+            raise Refused(f"kasus, tugas atau tiket {case_or_task_id} tidak ditemukan")
+        inquiry_id, ticket = found
         rows = db.execute(sa.select(handovers).where(h.inquiry_id == inquiry_id).order_by(h.id)).all()
+        sent = db.execute(
+            sa.select(notices.c.kind, notices.c.created_at)
+            .where(notices.c.inquiry_id == inquiry_id)
+            .order_by(notices.c.created_at)
+        ).all()
     if not rows:
         raise Refused(f"kasus atau tugas {case_or_task_id} tidak ditemukan")
     lines = [
-        f"KARTU KENDALI  kasus {inquiry_id}",
+        f"KARTU KENDALI  kasus {inquiry_id}" + (f"  tiket {ticket}" if ticket else ""),
         f"{'langkah':<40} {'dari -> ke':<36} {'petugas':<18} {'diserahkan':<19} {'diterima':<19} "
         f"{'batas':<19} {'selesai':<19} {'waktu/baku':>12}",
     ]
@@ -213,6 +243,11 @@ def control_card(engine: Engine, case_or_task_id: str, zone: ZoneInfo) -> list[s
             worst = (over, r)
     # What the card says beyond the times (e.g. a reply sent as a WhatsApp template).
     lines += [f"Catatan langkah {r.step}: {r.note}" for r in rows if r.note]
+    if sent:
+        told = ", ".join(
+            f"{NOTICE_NAMES.get(n.kind, n.kind)} {office_time(n.created_at, zone)}" for n in sent
+        )
+        lines.append(f"Pemberitahuan ke pemohon: {told}.")
     if paused:
         lines.append(
             f"Diserahkan di luar jam kerja: langkah {', '.join(paused)}; waktu baku dihitung sejak jam "

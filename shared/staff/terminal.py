@@ -73,8 +73,8 @@ def _show(task: Task, text: str, time_scale: float, zone: ZoneInfo) -> None:
     left = (task.due_at - datetime.now(UTC)).total_seconds() * time_scale / 60
     due = f"sisa {left:.1f} menit" if left >= 0 else f"TERLAMBAT {-left:.1f} menit"
     click.echo(
-        f"Tugas {task.task_id}  (langkah {task.step}, layanan {task.service or '-'}, "
-        f"topik {task.topic or 'perlu ditentukan'})"
+        f"Tugas {task.task_id}  tiket {task.ticket or '-'}  (langkah {task.step}, "
+        f"layanan {task.service or '-'}, topik {task.topic or 'perlu ditentukan'})"
     )
     assigned = office_time(task.assigned_at, zone, named=True)
     click.echo(f"Diserahkan {assigned}, batas {office_time(task.due_at, zone, named=True)}: {due}")
@@ -157,9 +157,9 @@ def eskalasi(task_id: str, officer: str, topik: str | None, layanan: str | None)
 
 
 @staff.command()
-@click.argument("case_or_task_id")
+@click.argument("case_or_task_id", metavar="KASUS_TUGAS_ATAU_TIKET")
 def kartu(case_or_task_id: str) -> None:
-    """Cetak kartu kendali sebuah kasus (id kasus atau id tugas)."""
+    """Cetak kartu kendali sebuah kasus (id kasus, id tugas atau nomor tiket)."""
     settings, _ = _setup()
     try:
         lines = control_card(make_engine(settings.database_url), case_or_task_id, office_zone(settings))

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 from services.router.service import SPEC as ROUTER
 from shared.runtime import topology
 from shared.runtime.settings import Settings
-from shared.runtime.storage import handovers, inquiries
+from shared.runtime.storage import handovers, inquiries, notices, ticket_counters
 from shared.runtime.worker.harness import run_route
 from shared.sop.clock import SopClock
 from shared.sop.context import Context, HandlerSetup
@@ -278,12 +278,16 @@ def test_the_printed_control_card_names_the_step_where_the_delay_happened(
     try:
         by_task = control_card(engine, task.task_id, WIB)
         by_case = control_card(engine, task.inquiry_id, WIB)
+        by_ticket = control_card(engine, task.ticket or "", WIB)
     finally:
         with engine.begin() as db:
             db.execute(sa.delete(handovers).where(handovers.c.inquiry_id == task.inquiry_id))
+            db.execute(sa.delete(notices).where(notices.c.inquiry_id == task.inquiry_id))
             db.execute(sa.delete(inquiries).where(inquiries.c.inquiry_id == task.inquiry_id))
-    assert by_task == by_case
-    assert by_task[0] == f"KARTU KENDALI  kasus {task.inquiry_id}"
+            db.execute(sa.delete(ticket_counters))
+    assert by_task == by_case == by_ticket
+    assert by_task[0] == f"KARTU KENDALI  kasus {task.inquiry_id}  tiket {task.ticket}"
+    assert any(line.startswith("Pemberitahuan ke pemohon: tanda terima ") for line in by_task)
     steps = [line for line in by_task if line[:2] in ("1.", "2.", "3.", "8.")]
     assert [line[:2] for line in steps] == ["1.", "2.", "3.", "8."]
     assert steps[2].endswith("8.0/5 mnt  TERLAMBAT") and "Rina" in steps[2]
