@@ -33,7 +33,8 @@ from shared.devtools.simulation import Connector, Staff, publish_inquiries
 from shared.laporan import FORMATS, Office, Period, office_day, write_laporan
 from shared.runtime.runner import supervise
 from shared.runtime.settings import Settings
-from shared.runtime.storage import handovers, inquiries, make_engine
+from shared.runtime.storage import handovers, inquiries, make_engine, notices
+from shared.sop.citizen import skm_grade, skm_index
 from shared.sop.office_calendar import office_zone
 from shared.sop.rules import STANDARD_MINUTES, STEP_NAMES
 
@@ -75,7 +76,8 @@ def run_demo(
             chart,
             think=lambda _task: random.uniform(30, 420) / settings.time_scale,
         ).start()
-        connector = None if via_gateway else Connector(settings.amqp_url).start()
+        # Half the citizens ask "cek status" after the acknowledgement and rate when surveyed.
+        connector = None if via_gateway else Connector(settings.amqp_url, citizens=0.5).start()
         feeder = None
         started = time.time()
         try:
@@ -94,6 +96,9 @@ def run_demo(
                 ids = [f.id for f in feed]
             answered = _wait_for_replies(engine, ids, timeout)
             wait_until(lambda: _receipts_in(engine, ids), 10)
+            if connector is not None:
+                # The ratings answer the surveys sent on delivery: each is thanked once recorded.
+                wait_until(lambda: _citizens_answered(engine, connector), 15)
             if prometheus is not None and dashboard_png is not None:
                 replies = "sum(bamsos_replies_total)"
                 wait_until(lambda: sum(by_label(prometheus, replies, "").values()) >= answered, 15)
@@ -112,6 +117,7 @@ def run_demo(
             stop.set()
             services.join(30)
     _print_summary(engine, ids)
+    _print_citizen_side(engine, ids)
     _write_laporan(engine, settings, Period.month_of(office_day(feed[0].sent_at, zone), zone), out)
     if answered < len(feed):
         click.echo(f"FAILED: {len(feed) - answered} inquiries left without a reply", err=True)
@@ -166,6 +172,39 @@ def _receipts_in(engine: Engine, ids: list[str]) -> bool:
     return _replied(engine, ids, inquiries.c.delivered_at) >= _replied(engine, ids, inquiries.c.replied_at)
 
 
+def _citizens_answered(engine: Engine, connector: Connector) -> bool:
+    """Every status request and rating the citizens sent has had its notice back."""
+    asked = len(connector.citizen_messages)
+    answered = sum(1 for n in connector.notices if n["kind"] in ("status", "thanks", "unknown_ticket"))
+    return answered >= asked
+
+
+def _print_citizen_side(engine: Engine, ids: list[str]) -> None:
+    """Tickets, what citizens asked by chat, and the satisfaction index (SKM)."""
+    mine = inquiries.c.upstream_id.in_(ids)
+    with engine.connect() as db:
+        kinds: dict[str, int] = dict(
+            db.execute(
+                sa.select(notices.c.kind, sa.func.count())
+                .join(inquiries, inquiries.c.inquiry_id == notices.c.inquiry_id)
+                .where(mine)
+                .group_by(notices.c.kind)
+            ).all()
+        )
+        rated, mean = db.execute(
+            sa.select(sa.func.count(inquiries.c.rating), sa.func.avg(inquiries.c.rating)).where(mine)
+        ).one()
+    click.echo(
+        f"Tiket dan pemberitahuan: tanda terima {kinds.get('acknowledged', 0)}, "
+        f"jawaban cek status {kinds.get('status', 0)}, survei {kinds.get('survey', 0)}, "
+        f"penilaian {rated}"
+    )
+    if rated:
+        index = skm_index(float(mean))
+        letter, words = skm_grade(index)
+        click.echo(f"Indeks kepuasan (SKM): {index:.2f} ({letter}, {words}) dari {rated} penilaian")
+
+
 def _print_summary(engine: Engine, ids: list[str]) -> None:
     mine = inquiries.c.upstream_id.in_(ids)
     h = handovers.c
@@ -191,12 +230,12 @@ def _print_summary(engine: Engine, ids: list[str]) -> None:
             .group_by(h.step)
             .order_by(h.step)
         ).all()
-        notices = db.scalar(
+        breach_notices = db.scalar(
             sa.select(sa.func.coalesce(sa.func.sum(h.escalation_level), 0))
             .join(inquiries, inquiries.c.inquiry_id == h.inquiry_id)
             .where(mine)
         )
-    click.echo(f"\nPermohonan: {total}   dijawab: {replied}   peringatan keterlambatan: {notices}")
+    click.echo(f"\nPermohonan: {total}   dijawab: {replied}   peringatan keterlambatan: {breach_notices}")
     click.echo("Per jalur SOP: " + ", ".join(f"{p or 'belum selesai'}: {n}" for p, n in paths))
     click.echo(f"\n{'langkah':<44} {'baku':>6} {'kasus':>6} {'selesai':>8} {'median':>8} {'lewat':>6}")
     for step, n, finished, median, breached in steps:

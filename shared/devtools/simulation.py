@@ -18,6 +18,7 @@ import json
 import random
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,7 +29,7 @@ from pika.exceptions import AMQPError
 
 from shared.runtime import logs, topology
 from shared.runtime.worker import message_properties, to_json
-from shared.sop.contracts import Inquiry, Outcome, Receipt, Role, Task, TaskResult
+from shared.sop.contracts import Channel, Inquiry, Outcome, Receipt, Role, Task, TaskResult
 from shared.sop.orgchart import OrgChart
 
 log = logs.get("bamsos.simulation")
@@ -190,15 +191,23 @@ class Staff(_Actor):
 
 
 class Connector(_Actor):
-    """The chat connector's side: collects replies and (optionally) sends delivery receipts."""
+    """The chat connector's side: collects replies and notices and (optionally) sends delivery
+    receipts. With `citizens` (a share, 0-1) the citizens write back as people do: that share asks
+    "cek status" after the acknowledgement, and that share rates the service when surveyed."""
 
-    def __init__(self, amqp_url: str, receipts: bool = True) -> None:
+    def __init__(
+        self, amqp_url: str, receipts: bool = True, citizens: float = 0.0, seed: int | None = None
+    ) -> None:
         super().__init__(amqp_url)
         self.receipts = receipts
+        self.citizens = citizens
+        self._rng = random.Random(seed)
         self.replies: list[dict[str, Any]] = []
+        self.notices: list[dict[str, Any]] = []
+        self.citizen_messages: list[Inquiry] = []  # status requests and ratings they sent
         self.arrived: dict[str, float] = {}  # upstream id -> time.monotonic() of its reply
         self.redelivered = 0
-        self._unsent: list[tuple[str, Receipt]] = []
+        self._unsent: list[tuple[str, Receipt | Inquiry]] = []
 
     def _session(self, connection: Any) -> None:
         channel = connection.channel()
@@ -206,6 +215,10 @@ class Connector(_Actor):
 
         def on_reply(ch: Any, method: Any, _props: Any, body: bytes) -> None:
             reply = json.loads(body)
+            if reply.get("schema") == "bamsos.citizen-notice/1":
+                self._on_notice(reply)
+                ch.basic_ack(method.delivery_tag)
+                return
             if method.redelivered and any(r["reply_id"] == reply["reply_id"] for r in self.replies):
                 self.redelivered += 1  # our ack was lost with the connection: not a second reply
             else:
@@ -221,9 +234,30 @@ class Connector(_Actor):
         while not self._stop.is_set():
             connection.process_data_events(time_limit=0.05)
             while self._unsent:
-                key, receipt = self._unsent[0]
-                channel.basic_publish(topology.INBOUND, key, to_json(receipt), _persistent_json())
+                key, message = self._unsent[0]
+                channel.basic_publish(topology.INBOUND, key, to_json(message), _persistent_json())
                 self._unsent.pop(0)
+
+    def _on_notice(self, notice: dict[str, Any]) -> None:
+        self.notices.append(notice)
+        kind, ticket = notice["kind"], notice.get("ticket")
+        if ticket is None or self._rng.random() >= self.citizens:
+            return
+        if kind == "acknowledged":
+            text = self._rng.choice(["cek status {t}", "Cek status {t} min", "status {t}?"]).format(t=ticket)
+        elif kind == "survey":
+            text = self._rng.choice(["5", "4", "4/5", "⭐⭐⭐⭐⭐", "puas", "3", "sangat puas"])
+        else:
+            return
+        message = Inquiry(
+            id=uuid.uuid4().hex[:16],
+            channel=Channel(notice["channel"]),
+            account=notice["account"],
+            sent_at=_now(),
+            text=text,
+        )
+        self.citizen_messages.append(message)
+        self._unsent.append((f"inquiry.{message.channel.value}", message))
 
 
 @dataclass
