@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from services.catalog import PROCESSES
 from shared.devtools.fake_platforms import (
+    Call,
     FakePlatforms,
     signature,
     telegram_text,
@@ -135,10 +136,14 @@ def test_an_answer_reaches_whatsapp_and_telegram_once_and_step_8_closes(
             zone=zone,
         )
 
+    def answers(platform: str) -> list[Call]:
+        """What the platform received that is the officer's answer (the others are notices)."""
+        return [c for c in fake.sent(platform) if (c.text or "").startswith("Syarat KIA")]
+
     wait_for(
-        lambda: len(fake.sent("whatsapp")) == 1 and len(fake.sent("telegram")) == 1, what="both answers sent"
+        lambda: len(answers("whatsapp")) == 1 and len(answers("telegram")) == 1, what="both answers sent"
     )
-    [wa_call], [tg_call] = fake.sent("whatsapp"), fake.sent("telegram")
+    [wa_call], [tg_call] = answers("whatsapp"), answers("telegram")
     assert wa_call.body["to"] == "6281234567890" and wa_call.text.startswith("Syarat KIA")
     assert tg_call.body["chat_id"] == "55501" and tg_call.text.startswith("Syarat KIA")
 
@@ -157,4 +162,10 @@ def test_an_answer_reaches_whatsapp_and_telegram_once_and_step_8_closes(
     card = "\n".join(control_card(engine, case, zone))
     step8 = next(line for line in card.splitlines() if line.startswith("8."))
     assert "…" not in step8  # a finished step shows its time against the standard
-    assert (len(fake.sent("whatsapp")), len(fake.sent("telegram"))) == (1, 1)
+    assert (len(answers("whatsapp")), len(answers("telegram"))) == (1, 1)
+    # Besides the answer, each citizen got the acknowledgement with the ticket and, once the answer
+    # was delivered, the survey.
+    for platform in ("whatsapp", "telegram"):
+        wait_for(lambda p=platform: len(fake.sent(p)) == 3, what=f"the survey on {platform}")
+        texts = [c.text or "" for c in fake.sent(platform)]
+        assert "sudah kami terima dengan nomor tiket BMS-" in texts[0] and "nilai 1 sampai 5" in texts[2]
