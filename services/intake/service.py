@@ -176,6 +176,7 @@ SPEC = ServiceSpec(
     context=pipeline_context,
     metrics_port=9101,
     publishes=(topology.EVENTS, topology.OUTBOUND),
+    publishes_only=(topology.OUTBOUND, r"^notice\.[a-z_]+$"),
     routes={
         schema_name(Inquiry): Route(
             Inquiry,

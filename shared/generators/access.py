@@ -52,7 +52,13 @@ def grants(chart: OrgChart) -> list[Grant]:
     out = [Grant(ADMIN, write=".*", read=".*", configure=".*", tags=("administrator",))]
     # A service reads its own queue and publishes where its spec says, and dead letters.
     out += [
-        Grant(spec.name, write=_only(*spec.publishes, topology.DEAD), read=_only(spec.queue))
+        Grant(
+            spec.name,
+            write=_only(*spec.publishes, topology.DEAD),
+            read=_only(spec.queue),
+            topic_exchange=spec.publishes_only[0] if spec.publishes_only else None,
+            topic_write=spec.publishes_only[1] if spec.publishes_only else ".*",
+        )
         for spec in catalog.specs()
     ]
     # A unit reads its own queue and may publish only task results.

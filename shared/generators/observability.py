@@ -18,6 +18,7 @@ import yaml
 
 from services import catalog
 from shared.generators import REPO_ROOT
+from shared.sop.citizen import GRADES, SKM_SCALE, skm_index
 from shared.sop.rules import STANDARD_MINUTES
 
 DEPLOY_DIR = REPO_ROOT / "deploy"
@@ -98,6 +99,27 @@ def channel_failures(window: str) -> str:
 def channel_sends_ended(window: str) -> str:
     """Per channel: replies whose send ended (sent, as template, or refused) in `window`."""
     return f'sum by (channel) (increase(bamsos_gateway_sends_total{{outcome=~"{ENDED_SENDS}"}}[{window}]))'
+
+
+def skm_index_expr(by: str = "") -> str:
+    """The satisfaction index (SKM, 25-100) of the ratings received in the last day, per `by` labels:
+    25 + (points / ratings - 1) x 18.75. No ratings, no series (not NaN): "no data", honestly."""
+    total = f"sum by ({by}) " if by else "sum"
+    low = skm_index(SKM_SCALE[0])
+    step = skm_index(SKM_SCALE[0] + 1) - low
+    points = f"{total}(increase(bamsos_survey_rating_points_total[1d]))"
+    ratings = f"({total}(increase(bamsos_survey_ratings_total[1d])) > 0)"
+    return f"{low:g} + ({points} / {ratings} - {SKM_SCALE[0]}) * {step:g}"
+
+
+# The SKM's grades as the stat's colours: D red, C orange, B light green, A green.
+SKM_COLOURS = {"D": "red", "C": "orange", "B": "light-green", "A": "green"}
+
+
+def skm_steps() -> tuple[tuple[str, float | None], ...]:
+    return tuple(
+        (SKM_COLOURS[letter], bound or None) for bound, letter, _ in sorted(GRADES, key=lambda g: g[0])
+    )
 
 
 def recording_rules() -> list[dict[str, str]]:
@@ -237,6 +259,9 @@ class Panel:
     description: str = ""
     overrides: list[dict[str, Any]] = field(default_factory=list)
     row: str | None = None  # this panel starts a new row of the dashboard, with this title
+    steps: tuple[tuple[str, float | None], ...] = ()  # (colour, from value): instead of thresholds
+    no_value: str = ""  # what the panel says when the query has no series
+    decimals: int | None = None
 
 
 def _standard_line() -> list[dict[str, Any]]:
@@ -345,6 +370,17 @@ PANELS: tuple[Panel, ...] = (
         (Target("sum by (channel) (increase(bamsos_replies_total[5m]))", "{{channel}}"),),
     ),
     Panel(
+        "Indeks kepuasan (SKM)",
+        (Target(skm_index_expr(), "semua kanal"), Target(skm_index_expr("channel"), "{{channel}}")),
+        kind="stat",
+        description="Indeks Kepuasan Masyarakat (PermenPANRB 14/2017) dari penilaian 1-5 pemohon "
+        "dalam 24 jam terakhir: 25 + (rata-rata - 1) x 18,75. Mutu A mulai 88,31, B mulai 76,61, "
+        "C mulai 65,00, di bawahnya D. Laporan (bamsos laporan) menghitungnya per tanggal permohonan.",
+        steps=skm_steps(),
+        no_value="Belum ada penilaian",
+        decimals=2,
+    ),
+    Panel(
         "Antrean",
         (Target("max by (queue) (bamsos_queue_messages)", "{{queue}}"),),
     ),
@@ -433,7 +469,14 @@ def _grafana_panel(panel: Panel, n: int, x: int, y: int) -> dict[str, Any]:
     if panel.unit == "percentunit" and panel.thresholds:
         # Compliance: below the objective is bad, above is good.
         steps = [{"color": "red", "value": None}, {"color": "green", "value": panel.thresholds[0]}]
+    if panel.steps:
+        steps = [{"color": colour, "value": value} for colour, value in panel.steps]
     custom = {"thresholdsStyle": {"mode": "line"}} if panel.kind == "timeseries" else {}
+    extra: dict[str, Any] = {}
+    if panel.no_value:
+        extra["noValue"] = panel.no_value
+    if panel.decimals is not None:
+        extra["decimals"] = panel.decimals
     return {
         "id": n,
         "type": panel.kind,
@@ -446,6 +489,7 @@ def _grafana_panel(panel: Panel, n: int, x: int, y: int) -> dict[str, Any]:
                 "unit": panel.unit,
                 "thresholds": {"mode": "absolute", "steps": steps},
                 "custom": custom,
+                **extra,
             },
             "overrides": panel.overrides,
         },

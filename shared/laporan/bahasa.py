@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shared.sop.citizen import GRADES, SKM_SCALE, skm_index
 from shared.sop.rules import STEP_NAMES
 
 UNCLASSIFIED = "Belum diklasifikasi"
@@ -70,6 +71,14 @@ TIMING_HEADER = (
 )
 
 
+# The satisfaction survey (SKM): the scores' meaning, as the survey's answer words say them.
+RATING_WORDS = {1: "Tidak puas", 2: "Kurang puas", 3: "Cukup puas", 4: "Puas", 5: "Sangat puas"}
+NO_RATINGS = "Belum ada penilaian kepuasan pada periode ini."
+NO_OFFICER = "Tanpa paraf petugas"
+# The columns that give ratings per channel, service or officer, in the PDF and the XLSX alike.
+RATING_HEADER = ("Penilaian", "Rata-rata (1-5)", "Indeks SKM", "Mutu")
+
+
 def label(names: dict[str, str], code: str | None) -> str:
     """The Indonesian name of a code; an unknown code shows as itself, a missing one as unclassified."""
     if code is None:
@@ -100,3 +109,26 @@ def decimal_text(x: float | None, digits: int = 1) -> str:
 def percent_text(share: float | None) -> str:
     """0.935 -> "93,5%"; no cases -> a dash (not 0%, which would read as a failure)."""
     return DASH if share is None else f"{decimal_text(share * 100)}%"
+
+
+def grade_text(grade: tuple[str, str] | None) -> str:
+    """("B", "Baik") -> "B (Baik)"."""
+    return DASH if grade is None else f"{grade[0]} ({grade[1]})"
+
+
+def skm_note() -> str:
+    """The scale and its conversion, in one sentence, from the rules the index is computed by."""
+    low, high = SKM_SCALE
+    step = decimal_text(skm_index(low + 1) - skm_index(low), 2)
+    grades = ", ".join(
+        f"{letter} ({words}) mulai {decimal_text(bound, 2)}" for bound, letter, words in GRADES if bound
+    )
+    last = next(f"{letter} ({words})" for bound, letter, words in GRADES if not bound)
+    return (
+        f"Pemohon menilai pelayanan dengan nilai {low} sampai {high} setelah jawaban diterima; nilai "
+        f"rata-rata m dikonversi menjadi Indeks Kepuasan Masyarakat {decimal_text(skm_index(low), 0)}"
+        f"{DASH}{decimal_text(skm_index(high), 0)} dengan rumus {decimal_text(skm_index(low), 0)} + "
+        f"(m {DASH} {low}) \u00d7 {step} dan diberi mutu pelayanan menurut Peraturan Menteri PANRB "
+        f"Nomor 14 Tahun 2017 tentang Pedoman Penyusunan Survei Kepuasan Masyarakat: {grades}, "
+        f"di bawahnya {last}."
+    )

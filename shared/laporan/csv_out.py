@@ -19,6 +19,7 @@ from shared.laporan.safe import neutralise
 
 HEADER = (
     "id_kasus",
+    "tiket",
     "diterima_wib",
     "kanal",
     "akun",
@@ -29,6 +30,7 @@ HEADER = (
     "pertanyaan",
     "status",
     "dijawab_wib",
+    "nilai_kepuasan",
     "jumlah_langkah_terlambat",
     "langkah_keterlambatan",
     "pelaksana_keterlambatan",
@@ -45,6 +47,7 @@ def _when(moment: datetime | None, zone: ZoneInfo) -> str:
 def csv_row(case: Case, zone: ZoneInfo) -> list[str | int]:
     texts = (
         case.inquiry_id,
+        case.ticket or "",
         _when(case.received_at, zone),
         case.channel,
         case.account,
@@ -59,6 +62,7 @@ def csv_row(case: Case, zone: ZoneInfo) -> list[str | int]:
     late = (case.late_role or "", case.late_unit or "", case.late_officer or "")
     return [
         *(neutralise(t) for t in texts),
+        case.rating if case.rating is not None else "",
         case.breached_steps,
         case.late_step or "",
         *(neutralise(t) for t in late),

@@ -1,9 +1,9 @@
 """The laporan's figures, aggregated in PostgreSQL from the registrations and the control card.
 
 A case belongs to the period of the office day (in the period's zone) on which it was received; its
-steps count with it. "Answered" and "still open" are as of the moment the laporan is compiled. Every
-query of one laporan runs in one snapshot (`snapshot`), so the tables of a document always agree
-with each other.
+steps count with it, and so do its survey and its rating, whenever they came. "Answered" and
+"still open" are as of the moment the laporan is compiled. Every query of one laporan runs in one
+snapshot (`snapshot`), so the tables of a document always agree with each other.
 """
 
 from __future__ import annotations
@@ -20,10 +20,13 @@ from sqlalchemy.engine import Connection, Engine
 
 from shared.laporan.period import Period
 from shared.runtime.storage import handovers, inquiries
+from shared.sop.citizen import SKM_SCALE, skm_grade, skm_index
 
 # The PDF lists this many of the breached cases, the worst first; the XLSX and CSV list them all.
 PDF_BREACHES = 100
 _ROLE_ORDER = ("admin", "kasi", "kabid", "editor", "pickup", "kadis", "pemohon")
+REPLY_STEP = 8  # the answer to the citizen; the step before it produced that answer
+SCORES = tuple(range(SKM_SCALE[0], SKM_SCALE[1] + 1))  # the survey's scale, 1 to 5
 
 _i = inquiries.c
 _h = handovers.c
@@ -109,6 +112,51 @@ class Breach:
     breached_steps: int
 
 
+class Scored:
+    """A mean rating on the survey's 1-5 scale, as the SKM index (25-100) and its grade."""
+
+    mean: float | None
+
+    @property
+    def index(self) -> float | None:
+        return skm_index(self.mean) if self.mean is not None else None
+
+    @property
+    def grade(self) -> tuple[str, str] | None:
+        """The letter and its words, e.g. ("B", "Baik")."""
+        index = self.index
+        return skm_grade(index) if index is not None else None
+
+
+@dataclass(frozen=True)
+class Rated(Scored):
+    """The ratings of the cases with one value of a column (channel, service), or of the cases one
+    officer answered (`code` is then the officer, None when nobody signed; `role` the role held)."""
+
+    code: str | None
+    responses: int
+    mean: float | None
+    role: str | None = None
+
+
+@dataclass(frozen=True)
+class Satisfaction(Scored):
+    """The satisfaction survey (SKM) of the period's cases: surveys sent after the reply reached the
+    citizen, the ratings given, and who and what they rated."""
+
+    surveys_sent: int
+    responses: int
+    mean: float | None
+    distribution: tuple[int, ...]  # how many ratings gave each score of SCORES
+    by_channel: tuple[Rated, ...]
+    by_service: tuple[Rated, ...]
+    by_officer: tuple[Rated, ...]
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.responses / self.surveys_sent if self.surveys_sent else None
+
+
 @dataclass(frozen=True)
 class Figures:
     period: Period
@@ -124,6 +172,7 @@ class Figures:
     days: tuple[Day, ...]
     breached_cases: int
     worst: tuple[Breach, ...]  # the PDF_BREACHES worst, most over first
+    satisfaction: Satisfaction
 
     @property
     def steps_closed(self) -> int:
@@ -160,6 +209,7 @@ def compile_figures(db: Connection, period: Period, compiled_at: datetime) -> Fi
         days=daily(db, period),
         breached_cases=breached,
         worst=worst,
+        satisfaction=satisfaction(db, period),
     )
 
 
@@ -308,3 +358,66 @@ def breaches(db: Connection, period: Period, batch: int = 2000) -> Iterator[Brea
     result = db.execution_options(yield_per=batch).execute(stmt.order_by(_i.received_at, w.c.inquiry_id))
     for row in result:
         yield Breach(*row)
+
+
+def _mean_rating() -> sa.ColumnElement[float]:
+    return sa.cast(sa.func.avg(_i.rating), sa.Float)
+
+
+def satisfaction(db: Connection, period: Period) -> Satisfaction:
+    """The survey of the period's cases: sent, answered, the mean and the spread of the scores."""
+    row = db.execute(
+        sa.select(
+            sa.func.count(_i.survey_sent_at),
+            sa.func.count(_i.rating),
+            _mean_rating(),
+            *(sa.func.count().filter(_i.rating == score) for score in SCORES),
+        ).where(in_period(period))
+    ).one()
+    return Satisfaction(
+        surveys_sent=row[0],
+        responses=row[1],
+        mean=row[2],
+        distribution=tuple(row[3:]),
+        by_channel=ratings_by(db, period, _i.channel),
+        by_service=ratings_by(db, period, _i.service),
+        by_officer=officer_ratings(db, period),
+    )
+
+
+def ratings_by(db: Connection, period: Period, column: sa.Column[str]) -> tuple[Rated, ...]:
+    """Ratings and their mean per value of `column`, the most rated first."""
+    responses = sa.func.count()
+    stmt = (
+        sa.select(column, responses, _mean_rating())
+        .where(in_period(period), _i.rating.is_not(None))
+        .group_by(column)
+        .order_by(responses.desc(), column)
+    )
+    return tuple(Rated(*row) for row in db.execute(stmt))
+
+
+def answerers(period: Period) -> sa.Subquery:
+    """Per rated case, who answered it: the holder of the last closed step before the reply
+    (step 8), whose result became the answer."""
+    return (
+        _steps_in_period(_h.inquiry_id, _h.to_role, _h.officer, period=period)
+        .where(_i.rating.is_not(None), _h.step < REPLY_STEP, _h.done_at.is_not(None))
+        .ext(distinct_on(_h.inquiry_id))
+        .order_by(_h.inquiry_id, _h.id.desc())
+        .subquery("answerer")
+    )
+
+
+def officer_ratings(db: Connection, period: Period) -> tuple[Rated, ...]:
+    """Ratings per officer who answered (and the role they held); cases answered without an
+    officer's signature together, last."""
+    a = answerers(period)
+    stmt = (
+        sa.select(a.c.officer, sa.func.count(), _mean_rating(), a.c.to_role)
+        .select_from(inquiries.outerjoin(a, a.c.inquiry_id == _i.inquiry_id))
+        .where(in_period(period), _i.rating.is_not(None))
+        .group_by(a.c.officer, a.c.to_role)
+    )
+    rows = [Rated(*row) for row in db.execute(stmt)]
+    return tuple(sorted(rows, key=lambda r: (r.code is None, r.code or "", _role_rank(r.role or ""))))

@@ -1,7 +1,8 @@
 """The laporan as the PDF the head of office signs (reportlab), in Bahasa Indonesia:
 
 kop surat and title; A. summary; B. inquiries by channel, topic, SOP path and service; C. each SOP
-step against its standard; D. per role and per officer; E. the daily chart; the closing and the
+step against its standard; D. per role and per officer; E. the citizens' satisfaction (SKM) with the
+service, by channel, service and the officer who answered; F. the daily chart; the closing and the
 signature block; then the lampiran: the cases that ran over a standard and where the delay happened.
 
 No personal data of citizens: cases go by their id, which `bamsos staff kartu` opens.
@@ -20,18 +21,24 @@ from reportlab.platypus import CondPageBreak, KeepTogether, PageBreak, Paragraph
 
 from shared.laporan.bahasa import (
     CHANNELS,
+    DASH,
+    NO_OFFICER,
+    NO_RATINGS,
+    RATING_WORDS,
     SERVICES,
     TIMING_HEADER,
     TOPICS,
     count_text,
     decimal_text,
+    grade_text,
     label,
     path_label,
     percent_text,
+    skm_note,
     step_label,
 )
 from shared.laporan.chart import daily_chart
-from shared.laporan.figures import Count, Figures, HolderTiming, Timing
+from shared.laporan.figures import SCORES, Count, Figures, HolderTiming, Rated, Timing
 from shared.laporan.office import Office
 from shared.laporan.pdf_parts import (
     BODY,
@@ -89,7 +96,8 @@ def _story(f: Figures, office: Office) -> list[Any]:
     if f.totals.received == 0:
         story += [heading("A. RINGKASAN"), Paragraph(NO_INQUIRIES, BODY)]
     else:
-        story += [*_summary(f), *_volumes(f), *_compliance(f), *_holders(f, office), *_chart(f)]
+        story += [*_summary(f), *_volumes(f), *_compliance(f), *_holders(f, office)]
+        story += [*_satisfaction(f, office), *_chart(f)]
     signed_on = office_day(f.compiled_at, f.period.zone)
     story.append(KeepTogether([Spacer(1, 10), Paragraph(CLOSING, BODY), signature(office, signed_on)]))
     if f.breached_cases:
@@ -198,11 +206,112 @@ def _holders(f: Figures, office: Office) -> list[Any]:
     return story
 
 
+def _score_cells(r: Rated, words: bool) -> list[str]:
+    grade = grade_text(r.grade) if words else (r.grade[0] if r.grade else DASH)
+    return [count_text(r.responses), decimal_text(r.mean, 2), decimal_text(r.index, 2), grade]
+
+
+def _rated_table(title: str, rows: tuple[Rated, ...], name: Callable[[str | None], str]) -> Any:
+    cells = [[name(r.code), *_score_cells(r, words=False)] for r in rows]
+    widths = [WIDTH / 2 - 0.3 * cm - 5.2 * cm, 1.4 * cm, 1.4 * cm, 1.4 * cm, 1.0 * cm]
+    header = [title, "Penilaian", "Rata-rata", "Indeks", "Mutu"]
+    return ruled_table(header, cells, widths, numbers_from=1)
+
+
+def _satisfaction(f: Figures, office: Office) -> list[Any]:
+    s = f.satisfaction
+    title = heading("E. KEPUASAN MASYARAKAT TERHADAP PELAYANAN")
+    if not s.responses:
+        sent = (
+            f"Survei kepuasan telah dikirim kepada {count_text(s.surveys_sent)} pemohon setelah "
+            "jawaban diterima. "
+            if s.surveys_sent
+            else ""
+        )
+        return [CondPageBreak(5 * cm), title, Paragraph(sent + NO_RATINGS, BODY)]
+    text = (
+        f"Dari <b>{count_text(s.surveys_sent)}</b> survei kepuasan yang dikirim setelah jawaban diterima, "
+        f"<b>{count_text(s.responses)}</b> dijawab (<b>{percent_text(s.response_rate)}</b>). Nilai "
+        f"rata-rata <b>{decimal_text(s.mean, 2)}</b> dari 5, atau Indeks Kepuasan Masyarakat "
+        f"<b>{decimal_text(s.index, 2)}</b>: mutu pelayanan <b>{grade_text(s.grade)}</b>."
+    )
+    summary = ruled_table(
+        ["Uraian", "Nilai"],
+        [
+            ["Survei kepuasan terkirim", count_text(s.surveys_sent)],
+            ["Penilaian diterima", count_text(s.responses)],
+            ["Tingkat tanggapan", percent_text(s.response_rate)],
+            [f"Nilai rata-rata (1{DASH}5)", decimal_text(s.mean, 2)],
+            [f"Indeks Kepuasan Masyarakat (25{DASH}100)", decimal_text(s.index, 2)],
+            ["Mutu pelayanan", grade_text(s.grade)],
+        ],
+        [WIDTH / 2 - 0.3 * cm - 2.6 * cm, 2.6 * cm],
+        numbers_from=1,
+    )
+    spread = [
+        [str(score), RATING_WORDS[score], count_text(n), percent_text(n / s.responses)]
+        for score, n in zip(SCORES, s.distribution, strict=True)
+    ]
+    spread.append(["", "Jumlah", count_text(s.responses), percent_text(1.0)])
+    distribution = ruled_table(
+        ["Nilai", "Arti", "Penilaian", "%"],
+        spread,
+        [1.0 * cm, WIDTH / 2 - 0.3 * cm - 4.2 * cm, 1.6 * cm, 1.6 * cm],
+        numbers_from=2,
+        total=True,
+    )
+    channel = _rated_table("Kanal media sosial", s.by_channel, lambda c: label(CHANNELS, c))
+    service = _rated_table("Jenis layanan", s.by_service, lambda c: label(SERVICES, c))
+    officers = [
+        [r.code or NO_OFFICER, office.holder(r.role, None) if r.role else DASH, *_score_cells(r, words=True)]
+        for r in s.by_officer
+    ]
+    number_widths = [1.6 * cm, 1.8 * cm, 1.6 * cm, 2.4 * cm]
+    officer_widths = [3.2 * cm, WIDTH - 3.2 * cm - sum(number_widths), *number_widths]
+    officer_header = [
+        "Petugas yang menjawab",
+        "Pelaksana",
+        "Penilaian",
+        f"Rata-rata (1{DASH}5)",
+        "Indeks SKM",
+        "Mutu",
+    ]
+    officer_note = (
+        "Petugas yang menjawab: pemegang langkah terakhir sebelum jawaban dikirim (langkah 8) menurut "
+        "kartu kendali, yang hasilnya menjadi jawaban."
+    )
+    # The section reads as one piece: it starts on the next page rather than break, unless it is
+    # longer than a page.
+    return [
+        CondPageBreak(5 * cm),
+        KeepTogether(
+            [
+                title,
+                Paragraph(text, BODY),
+                Spacer(1, 3),
+                Paragraph(skm_note(), CAPTION),
+                Spacer(1, 6),
+                side_by_side(summary, distribution),
+                Spacer(1, 8),
+                side_by_side(channel, service),
+                Spacer(1, 8),
+                KeepTogether(
+                    [
+                        ruled_table(officer_header, officers, officer_widths, numbers_from=2),
+                        Spacer(1, 3),
+                        Paragraph(officer_note, CAPTION),
+                    ]
+                ),
+            ]
+        ),
+    ]
+
+
 def _chart(f: Figures) -> list[Any]:
     return [
         KeepTogether(
             [
-                heading("E. GRAFIK HARIAN PERMOHONAN DAN KEPATUHAN"),
+                heading("F. GRAFIK HARIAN PERMOHONAN DAN KEPATUHAN"),
                 daily_chart(f.days, WIDTH),
                 Paragraph(f"Menurut tanggal diterimanya permohonan ({f.period.zone_label}).", CAPTION),
             ]

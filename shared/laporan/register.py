@@ -2,7 +2,8 @@
 
 The only part of the laporan with personal data (account, name, the question), as the SOP's
 recording duty asks ("nama, nama akun media sosial, jenis informasi"); `mask` hides it for copies
-that leave the office.
+that leave the office. The case's ticket and the citizen's rating of the service are not personal
+data and stay as they are.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from shared.runtime.storage import inquiries
 @dataclass(frozen=True)
 class Case:
     inquiry_id: str
+    ticket: str | None
     received_at: datetime
     channel: str
     account: str
@@ -34,6 +36,7 @@ class Case:
     topic: str | None
     path: str | None
     replied_at: datetime | None
+    rating: int | None  # the citizen's satisfaction rating, 1-5, when given
     # Where the delay happened (the worst breached step), when the case ran over a standard.
     breached_steps: int
     late_step: int | None
@@ -54,6 +57,7 @@ def cases(db: Connection, period: Period, *, mask: bool = False, batch: int = 20
     stmt: sa.Select[Any] = (
         sa.select(
             i.inquiry_id,
+            i.ticket,
             i.received_at,
             i.channel,
             i.account,
@@ -63,6 +67,7 @@ def cases(db: Connection, period: Period, *, mask: bool = False, batch: int = 20
             i.topic,
             i.path,
             i.replied_at,
+            i.rating,
             sa.func.coalesce(w.c.breached_steps, 0),
             w.c.step,
             w.c.to_role,

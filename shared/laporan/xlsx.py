@@ -2,6 +2,8 @@
 
 - Ringkasan: kop, period, totals by channel, topic, SOP path and service, signature block;
 - Kepatuhan SOP: per step, per role, per officer;
+- Kepuasan: the satisfaction survey (SKM): sent, answered, mean, index and grade, the spread of the
+  scores, per channel, service and the officer who answered;
 - Harian: per day, with a chart;
 - Keterlambatan: every breached case and where the delay happened;
 - Register: one row per case (personal data, maskable).
@@ -25,14 +27,20 @@ from openpyxl.utils import get_column_letter
 
 from shared.laporan.bahasa import (
     CHANNELS,
+    NO_OFFICER,
+    NO_RATINGS,
+    RATING_HEADER,
+    RATING_WORDS,
     SERVICES,
     TIMING_HEADER,
     TOPICS,
+    grade_text,
     label,
     path_label,
+    skm_note,
     step_label,
 )
-from shared.laporan.figures import Breach, Count, Figures, HolderTiming, Timing
+from shared.laporan.figures import SCORES, Breach, Count, Figures, HolderTiming, Rated, Timing
 from shared.laporan.office import Office
 from shared.laporan.pdf import NO_INQUIRIES, SUBTITLE, TITLE
 from shared.laporan.period import date_text, moment_text, office_day
@@ -42,6 +50,7 @@ from shared.laporan.safe import neutralise
 MAX_ROWS = 1_048_576  # an XLSX sheet's limit; a longer list goes on in "<name> 2", "<name> 3", ...
 PERCENT = "0.0%"
 MINUTES = "0.0"
+SCORE = "0.00"
 WHEN = "dd/mm/yyyy hh:mm"
 _BOLD = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="D9E2EC")
@@ -58,6 +67,7 @@ def write_xlsx(
     zone, zone_label = figures.period.zone, figures.period.zone_label
     _summary_sheet(wb, figures, office)
     _compliance_sheet(wb, figures, office)
+    _satisfaction_sheet(wb, figures, office)
     _daily_sheet(wb, figures)
     stream_sheets(
         wb,
@@ -209,6 +219,61 @@ def _compliance_sheet(wb: Workbook, f: Figures, office: Office) -> None:
         ws.append(row)
 
 
+def _rated_cells(ws: Any, r: Rated) -> list[Any]:
+    return [r.responses, _cell(ws, r.mean, fmt=SCORE), _cell(ws, r.index, fmt=SCORE), grade_text(r.grade)]
+
+
+def _satisfaction_sheet(wb: Workbook, f: Figures, office: Office) -> None:
+    ws = wb.create_sheet("Kepuasan")
+    _widths(ws, [36, 30, 14, 16, 14, 18])
+    s = f.satisfaction
+    rows: list[list[Any]] = [
+        [_cell(ws, "Kepuasan masyarakat terhadap pelayanan (SKM)", bold=True)],
+        [skm_note()],
+        [],
+        _header(ws, ["Uraian", "Nilai"]),
+        ["Survei kepuasan terkirim", s.surveys_sent],
+        ["Penilaian diterima", s.responses],
+    ]
+    if not s.responses:
+        rows += [[], [NO_RATINGS]]
+    else:
+        rows += [
+            ["Tingkat tanggapan", _cell(ws, s.response_rate, fmt=PERCENT)],
+            ["Nilai rata-rata (1-5)", _cell(ws, s.mean, fmt=SCORE)],
+            ["Indeks Kepuasan Masyarakat (25-100)", _cell(ws, s.index, fmt=SCORE)],
+            ["Mutu pelayanan", grade_text(s.grade)],
+            [],
+            [_cell(ws, "Sebaran nilai", bold=True)],
+            _header(ws, ["Nilai", "Arti", "Penilaian", "% penilaian"]),
+            *(
+                [score, RATING_WORDS[score], n, _cell(ws, n / s.responses, fmt=PERCENT)]
+                for score, n in zip(SCORES, s.distribution, strict=True)
+            ),
+            [],
+            [_cell(ws, "Menurut kanal media sosial", bold=True)],
+            _header(ws, ["Kanal media sosial", *RATING_HEADER]),
+            *([label(CHANNELS, r.code), *_rated_cells(ws, r)] for r in s.by_channel),
+            [],
+            [_cell(ws, "Menurut jenis layanan", bold=True)],
+            _header(ws, ["Jenis layanan", *RATING_HEADER]),
+            *([label(SERVICES, r.code), *_rated_cells(ws, r)] for r in s.by_service),
+            [],
+            [_cell(ws, "Menurut petugas yang menjawab (langkah terakhir sebelum langkah 8)", bold=True)],
+            _header(ws, ["Petugas", "Pelaksana", *RATING_HEADER]),
+            *(
+                [
+                    neutralise(r.code) if r.code else NO_OFFICER,
+                    office.holder(r.role, None) if r.role else None,
+                    *_rated_cells(ws, r),
+                ]
+                for r in s.by_officer
+            ),
+        ]
+    for row in rows:
+        ws.append(row)
+
+
 def _daily_sheet(wb: Workbook, f: Figures) -> None:
     ws = wb.create_sheet("Harian")
     _widths(ws, [14, 12, 12, 16, 16, 14])
@@ -277,6 +342,7 @@ def register_header(zone_label: str) -> tuple[str, ...]:
     return (
         "No",
         "ID kasus",
+        "Nomor tiket",
         f"Diterima ({zone_label})",
         "Kanal",
         "Akun",
@@ -287,6 +353,7 @@ def register_header(zone_label: str) -> tuple[str, ...]:
         "Pertanyaan",
         "Status",
         f"Dijawab ({zone_label})",
+        "Nilai kepuasan (1-5)",
         "Jumlah langkah terlambat",
         "Langkah keterlambatan",
         "Pelaksana",
@@ -295,13 +362,14 @@ def register_header(zone_label: str) -> tuple[str, ...]:
     )
 
 
-REGISTER_WIDTHS = (9, 34, 17, 14, 20, 22, 20, 20, 16, 60, 10, 17, 12, 36, 40, 18, 12)
+REGISTER_WIDTHS = (9, 34, 17, 17, 14, 20, 22, 20, 20, 16, 60, 10, 17, 11, 12, 36, 40, 18, 12)
 
 
 def register_row(n: int, c: Case, office: Office, zone: ZoneInfo) -> list[Any]:
     return [
         n,
         c.inquiry_id,
+        c.ticket,
         _local(c.received_at, zone),
         label(CHANNELS, c.channel),
         neutralise(c.account),
@@ -312,6 +380,7 @@ def register_row(n: int, c: Case, office: Office, zone: ZoneInfo) -> list[Any]:
         neutralise(c.text),
         c.status,
         _local(c.replied_at, zone),
+        c.rating,
         c.breached_steps,
         step_label(c.late_step) if c.late_step else None,
         office.holder(c.late_role, c.late_unit) if c.late_role else None,

@@ -105,6 +105,18 @@ FIELDS: dict[NoticeKind, frozenset[str]] = {
     NoticeKind.unknown_ticket: frozenset({"ticket"}),
 }
 ANSWERED = "answered"  # the status text of a case already answered, with {ticket} and {answered_at}
+# Values of the fields' kinds (times and names are text, the minutes and the rating numbers), to try
+# each template on at start.
+SAMPLE: dict[str, object] = {
+    "ticket": "BMS-261130-0001",
+    "standard_minutes": 5,
+    "step": "Informasi pelayanan",
+    "unit": "Admin BAMSOS",
+    "since": "30-11-2026 09.00 WIB",
+    "due": "30-11-2026 09.05 WIB",
+    "rating": 5,
+    "answered_at": "30-11-2026 09.05 WIB",
+}
 
 
 @dataclass(frozen=True)
@@ -139,6 +151,12 @@ def load_templates(path: Path | None = None) -> Templates:
                 problems.append(
                     f"'{kind}' names {', '.join(unknown)}; it may use {', '.join(sorted(allowed[kind]))}"
                 )
+                continue
+            try:  # a conversion or format spec the values can't take ({ticket!z}, {ticket:d}) fails here
+                if not text.format(**SAMPLE).strip():
+                    problems.append(f"'{kind}' is empty")
+            except (ValueError, TypeError, IndexError, KeyError, AttributeError) as e:
+                problems.append(f"'{kind}': {e}")
     if problems:
         raise ConfigError(f"notice templates {path} are not valid: " + "; ".join(problems))
     return Templates({str(k): str(v) for k, v in raw.items()})

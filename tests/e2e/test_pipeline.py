@@ -93,7 +93,7 @@ def test_every_sop_path_ends_in_exactly_one_reply_with_the_officers_text_and_a_f
     task_inquiry = {t.task_id: t.inquiry_id for t in staff.tasks_seen}
     answered = {task_inquiry[task_id]: text for task_id, text in staff.answers.items()}
     for reply in connector.replies:
-        assert reply["text"] == answered[reply["inquiry_id"]]
+        assert reply["text"] == f"{answered[reply['inquiry_id']]}\n\nNomor tiket: {reply['ticket']}"
         assert reply["schema"] == "bamsos.reply/1"
 
     # A dead letter, with a reason, for each malformed message; nothing else.

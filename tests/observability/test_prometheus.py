@@ -2,8 +2,9 @@
 
 The services run as separate processes with deploy/compose.yaml's commands; a feed of inquiries
 over every path goes through with simulated staff, some of them slow enough to breach (the SOP clock
-runs x60), plus two malformed messages. Then every panel query and rule expression is evaluated
-through Prometheus' HTTP API, and Prometheus' per-step counts are compared with the control card.
+runs x60), plus two malformed messages; then three citizens answer the satisfaction survey. Then
+every panel query and rule expression is evaluated through Prometheus' HTTP API, Prometheus' per-step
+counts are compared with the control card, and the satisfaction index with the ratings recorded.
 
 The gateway runs with no platform set up (there are none to reach here): its sender stays idle, so
 the simulated connector takes the replies, and its counters are exported at zero from its start. Its
@@ -19,7 +20,9 @@ import json
 import os
 import signal
 import subprocess
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 import pytest
@@ -29,10 +32,12 @@ from services.catalog import PROCESSES
 from shared.devtools.feed import make_inquiries
 from shared.devtools.local_prometheus import api, by_label, free_port, local_prometheus, query
 from shared.devtools.simulation import Connector, Staff, publish_inquiries
-from shared.generators.observability import PANELS, bucket_bound, rules_document
+from shared.generators.observability import PANELS, bucket_bound, rules_document, skm_index_expr
 from shared.runtime import topology
 from shared.runtime.settings import Settings
 from shared.runtime.storage import handovers, inquiries, make_engine
+from shared.sop.citizen import skm_index
+from shared.sop.contracts import Channel, Inquiry
 from shared.sop.orgchart import OrgChart
 from shared.sop.rules import STANDARD_MINUTES
 from tests.helpers import publish, wait_for
@@ -42,6 +47,9 @@ pytestmark = pytest.mark.e2e
 
 TIME_SCALE = 60.0  # a 5-minute standard passes in 5 s
 FEED = 30
+# With no rating the satisfaction panel has no series (it says so rather than show NaN): three
+# citizens whose answer arrived rate the service.
+RATINGS = (5, 4, 2)
 
 
 @pytest.fixture
@@ -142,6 +150,35 @@ def replied(settings: Settings) -> int:
         return int(db.scalar(sa.select(sa.func.count()).where(done)) or 0)
 
 
+def answer_surveys(settings: Settings) -> None:
+    """Citizens (one per account) whose survey went out answer it, one score of RATINGS each."""
+    i = inquiries.c
+    with make_engine(settings.database_url).connect() as db:
+        surveyed = db.execute(
+            sa.select(i.channel, i.account).where(i.survey_sent_at.is_not(None)).order_by(i.received_at)
+        ).all()
+    citizens = list(dict.fromkeys((row.channel, row.account) for row in surveyed))[: len(RATINGS)]
+    assert len(citizens) == len(RATINGS), "the answers reached the citizens, so surveys went out"
+    now = datetime.now(UTC)
+    answers = [
+        Inquiry(
+            id=uuid.uuid4().hex[:16], channel=Channel(channel), account=account, sent_at=now, text=str(score)
+        )
+        for (channel, account), score in zip(citizens, RATINGS, strict=True)
+    ]
+    publish_inquiries(settings.amqp_url, answers)
+
+
+def ratings(settings: Settings) -> list[int]:
+    with make_engine(settings.database_url).connect() as db:
+        return sorted(db.scalars(sa.select(inquiries.c.rating).where(inquiries.c.rating.is_not(None))))
+
+
+def satisfaction_index(url: str) -> float | None:
+    series = query(url, skm_index_expr())
+    return float(series[0]["value"][1]) if series else None
+
+
 def test_every_panel_and_rule_evaluates_on_a_real_prometheus_and_the_numbers_match_the_control_card(
     settings: Settings, chart: OrgChart, ports: dict[str, int], services: None
 ) -> None:
@@ -160,6 +197,8 @@ def test_every_panel_and_rule_evaluates_on_a_real_prometheus_and_the_numbers_mat
             for body in (b"{not json", b'{"schema": "bamsos.inquiry/9"}'):
                 publish(settings.amqp_url, topology.INBOUND, "inquiry.web", body)
             wait_for(lambda: replied(settings) == FEED, timeout=180, what="every inquiry answered")
+            answer_surveys(settings)
+            wait_for(lambda: ratings(settings) == sorted(RATINGS), timeout=30, what="the ratings recorded")
         finally:
             connector.stop()
             staff.stop()
@@ -182,6 +221,10 @@ def test_every_panel_and_rule_evaluates_on_a_real_prometheus_and_the_numbers_mat
         # (once the recording rules have been evaluated on the last scrape).
         expected = pytest.approx(compliance(rows))
         wait_for(lambda: sli_compliance(url) == expected, timeout=30, what="the SLI equal to the card")
+
+        # The satisfaction index is the SKM index of the ratings recorded (once scraped).
+        expected_index = pytest.approx(skm_index(sum(RATINGS) / len(RATINGS)))
+        wait_for(lambda: satisfaction_index(url) == expected_index, timeout=30, what="the SKM index")
 
         # Every rule is loaded and healthy, every recording rule has series, every panel shows data.
         wait_for(lambda: _rules_evaluated(url), timeout=30, what="every rule evaluated")

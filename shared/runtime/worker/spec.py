@@ -84,6 +84,9 @@ class ServiceSpec(Generic[C]):
     context: Callable[[Settings, CollectorRegistry], ContextFactory[C]]
     # Exchanges its handlers publish to (dead letters go to bamsos.dead from every service).
     publishes: tuple[str, ...] = ()
+    # Where it may use only some routing keys of an exchange: (exchange, regex of the keys), for
+    # its broker user's topic permission (intake sends notices on bamsos.outbound, never replies).
+    publishes_only: tuple[str, str] | None = None
     # Where its /metrics is served unless BAMSOS_METRICS_PORTS says otherwise (0: not served).
     metrics_port: int = 0
     # Periodic work (e.g. scanning due times), run between batches in its own transaction.

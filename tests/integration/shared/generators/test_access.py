@@ -93,7 +93,9 @@ def test_each_user_reaches_its_own_queues_and_exchanges_and_nothing_else(
     assert refused(connector, "read", queue="bamsos.intake") == 403
 
     assert refused(as_user["reporter"], "read", queue="bamsos.router") == 403
+    # Intake sends citizen notices on bamsos.outbound, never a reply.
     assert refused(as_user["intake"], "publish", exchange=topology.OUTBOUND, key="reply.web") == 403
+    assert refused(as_user["intake"], "publish", exchange=topology.OUTBOUND, key="notice.web") == 0
     # A user can't sign as another: RabbitMQ checks user_id against the connection's user.
     forged = as_user["prefix"] + topology.unit_user("admin")
     assert refused(kasi, "publish", exchange=topology.EVENTS, key=topology.TASK_RESULT, user_id=forged) == 406
@@ -127,8 +129,10 @@ def test_the_pipeline_runs_on_its_own_users_and_counts_a_result_only_from_the_un
         send_result(
             engine, admin, task.task_id, officer="AS", outcome=Outcome.answered, text="Ya", now=now, zone=zone
         )
-        wait_for(lambda: ready_count(settings.amqp_url, topology.REPLIES_QUEUE) == 1, what="the reply")
+        # The acknowledgement intake sent on its own user, then the answer.
+        wait_for(lambda: ready_count(settings.amqp_url, topology.REPLIES_QUEUE) == 2, what="the reply")
     dead = drain(settings.amqp_url, topology.DEAD_LETTER_QUEUE)
     assert dead[0].properties.headers["x-bamsos-reason"] == "wrong_sender"
-    replies = drain(as_user[access.CONNECTOR], topology.REPLIES_QUEUE)
-    assert [r.json()["text"] for r in replies] == ["Ya"]
+    acknowledgement, reply = drain(as_user[access.CONNECTOR], topology.REPLIES_QUEUE)
+    assert acknowledgement.routing_key == "notice.instagram" and acknowledgement.json()["kind"] == "acknowledged"
+    assert reply.json()["text"] == f"Ya\n\nNomor tiket: {reply.json()['ticket']}"

@@ -10,13 +10,20 @@ WIB midnight, to catch a report that counts UTC days. Five lie inside:
 | c | 3 Nov 10:00 | facebook | kesalahan_data | 5 | yes | step 1 (no officer) +1 |
 | d | 3 Nov 11:00 | x | dokumen_terbit | open | no | step 7 still open; formula-like personal data |
 | e | 2 Nov 00:10 | whatsapp | belum_terbit | 6 | yes | step 6 exactly at its standard (kept); step 8 +1 |
+
+Every case has a ticket (BMS-yymmdd-nnnn, per office day). The satisfaction survey went to a, b, c
+and e; a rated 5 (answered by Sari, step 3), b 4 (by Rina, step 4, after Budi's step 3), e 2 (by
+Budi, step 6), c did not answer. The two cases outside the period are rated 1, so a satisfaction
+figure that leaks across the period's edges shows.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -62,8 +69,12 @@ def add_case(
     account: str = "warga.kota",
     name: str | None = "Warga Kota",
     text: str = "Bagaimana cara mengurus KTP-el?",
+    ticket: str | None = None,
+    surveyed: bool = False,
+    rating: int | None = None,
 ) -> None:
-    """One case: its registration and its control card, steps one after the other."""
+    """One case: its registration and its control card, steps one after the other; `surveyed`, the
+    satisfaction survey went out after the reply, and `rating` came back to it."""
     answered = path is not None
     handed = received_at
     rows = []
@@ -112,6 +123,10 @@ def add_case(
             reply_text="Terima kasih." if answered else None,
             replied_at=handed if answered else None,
             path=path,
+            ticket=ticket,
+            survey_sent_at=handed + timedelta(minutes=1) if surveyed or rating else None,
+            rating=rating,
+            rated_at=handed + timedelta(minutes=20) if rating else None,
         )
     )
     db.execute(sa.insert(handovers), rows)
@@ -129,7 +144,13 @@ def add_feed(db: Connection) -> None:
     """The five cases of the period and the two just outside it (see the module's table)."""
     start = [Step(1, "admin", 2.0), Step(2, "admin", 0.5)]
     add_case(
-        db, "case-a", wib(2, 8, 0), [*start, Step(3, "admin", 4.0, "Sari"), Step(8, "pemohon", 1.0)], path="3"
+        db,
+        "case-a",
+        wib(2, 8, 0),
+        [*start, Step(3, "admin", 4.0, "Sari"), Step(8, "pemohon", 1.0)],
+        path="3",
+        ticket="BMS-261102-0002",
+        rating=5,
     )
     add_case(
         db,
@@ -146,6 +167,8 @@ def add_feed(db: Connection) -> None:
         topic="kebijakan",
         service="akta_kelahiran",
         path="3-4",
+        ticket="BMS-261102-0003",
+        rating=4,
     )
     add_case(
         db,
@@ -161,6 +184,8 @@ def add_feed(db: Connection) -> None:
         topic="kesalahan_data",
         service="kk",
         path="5",
+        ticket="BMS-261103-0001",
+        surveyed=True,
     )
     add_case(
         db,
@@ -173,6 +198,7 @@ def add_feed(db: Connection) -> None:
         account=HOSTILE_ACCOUNT,
         name=HOSTILE_NAME,
         text=HOSTILE_TEXT,
+        ticket="BMS-261103-0002",
     )
     add_case(
         db,
@@ -186,6 +212,8 @@ def add_feed(db: Connection) -> None:
         ],
         topic="belum_terbit",
         path="6",
+        ticket="BMS-261102-0001",
+        rating=2,
     )
     late = [
         Step(1, "admin", 9.0),
@@ -193,8 +221,8 @@ def add_feed(db: Connection) -> None:
         Step(3, "admin", 9.0, "Luar"),
         Step(8, "pemohon", 9.0),
     ]
-    add_case(db, "case-after", wib(4, 0, 30), late, path="3")
-    add_case(db, "case-before", wib(1, 23, 50), late, path="3")
+    add_case(db, "case-after", wib(4, 0, 30), late, path="3", ticket="BMS-261104-0001", rating=1)
+    add_case(db, "case-before", wib(1, 23, 50), late, path="3", ticket="BMS-261101-0001", rating=1)
 
 
 @dataclass(frozen=True)
@@ -261,3 +289,74 @@ def card_figures(engine: Engine, period: Period = PERIOD) -> CardFigures:
         if found:
             delays[case_id] = (int(found[1]), found[2], float(found[3]))
     return CardFigures(len(cases), sum(1 for c in cases if c.replied_at), steps, delays)
+
+
+@dataclass(frozen=True)
+class Ratings:
+    """The satisfaction survey of the ratings given to some cases, worked out by hand."""
+
+    surveys_sent: int
+    scores: list[int]
+
+    @property
+    def responses(self) -> int:
+        return len(self.scores)
+
+    @property
+    def mean(self) -> float | None:
+        return sum(self.scores) / len(self.scores) if self.scores else None
+
+    @property
+    def index(self) -> float | None:
+        """The SKM's 25-100 scale: 1 is 25, 5 is 100, in equal steps of 75 / 4."""
+        return None if self.mean is None else 25 + (self.mean - 1) * 75 / 4
+
+    @property
+    def grade(self) -> str | None:
+        """PermenPANRB 14/2017: A from 88.31, B from 76.61, C from 65.00, else D."""
+        if self.index is None:
+            return None
+        return next(
+            grade
+            for grade, bound in (("A", 88.31), ("B", 76.61), ("C", 65.0), ("D", 0))
+            if self.index >= bound
+        )
+
+
+@dataclass(frozen=True)
+class SurveyFigures:
+    """The satisfaction survey of PERIOD as the cases hold it, counted in Python: overall, and per
+    channel, service and (officer, role) who answered: the holder of the last closed step before 8."""
+
+    overall: Ratings
+    by_channel: dict[str, Ratings]
+    by_service: dict[str | None, Ratings]
+    by_officer: dict[tuple[str | None, str | None], Ratings]
+
+
+def survey_figures(engine: Engine, period: Period = PERIOD) -> SurveyFigures:
+    with engine.connect() as db:
+        cases = [
+            c
+            for c in db.execute(sa.select(inquiries))
+            if period.first <= office_day(c.received_at, period.zone) <= period.last
+        ]
+        steps = list(db.execute(sa.select(handovers).order_by(handovers.c.id)))
+    rated = [c for c in cases if c.rating is not None]
+
+    def grouped(key: Callable[[Any], Any]) -> dict[Any, Ratings]:
+        groups: dict[Any, list[int]] = {}
+        for c in rated:
+            groups.setdefault(key(c), []).append(c.rating)
+        return {k: Ratings(0, scores) for k, scores in groups.items()}
+
+    def answerer(case: Any) -> tuple[str | None, str | None]:
+        before_reply = [s for s in steps if s.inquiry_id == case.inquiry_id and s.step < 8 and s.done_at]
+        return (before_reply[-1].officer, before_reply[-1].to_role) if before_reply else (None, None)
+
+    return SurveyFigures(
+        overall=Ratings(sum(1 for c in cases if c.survey_sent_at), [c.rating for c in rated]),
+        by_channel=grouped(lambda c: c.channel),
+        by_service=grouped(lambda c: c.service),
+        by_officer=grouped(answerer),
+    )

@@ -132,6 +132,7 @@ def test_the_xlsx_says_what_the_control_card_holds(engine: Engine, card: CardFig
     assert openpyxl.load_workbook(path).sheetnames == [
         "Ringkasan",
         "Kepatuhan SOP",
+        "Kepuasan",
         "Harian",
         "Keterlambatan",
         "Register",
@@ -154,9 +155,10 @@ def test_the_xlsx_says_what_the_control_card_holds(engine: Engine, card: CardFig
         assert row[7:9] == (s.closed - s.within, s.open)
     daily = sheet_rows(path, "Harian")[1:]
     assert [(d[0].date(), d[1], d[2]) for d in daily] == [(PERIOD.first, 3, 3), (PERIOD.last, 2, 1)]
-    register = sheet_rows(path, "Register")[1:]
+    header, *register = sheet_rows(path, "Register")
     assert len(register) == card.received
-    assert Counter(r[10] for r in register) == {"dijawab": card.answered, "terbuka": card.open}
+    status = header.index("Status")
+    assert Counter(r[status] for r in register) == {"dijawab": card.answered, "terbuka": card.open}
 
 
 def test_the_xlsx_lists_every_breached_case_with_the_step_and_officer(
