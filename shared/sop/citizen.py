@@ -29,6 +29,9 @@ STATUS_WORDS = re.compile(
     r"\b(cek|cek+|check|cik|lihat|liat|status|stat+us|stts|sts|tiket|tiketnya|posisi|sampai mana|gimana)\b",
     re.IGNORECASE,
 )
+# Besides the ticket and the status words, a status request has at most this many words ("min",
+# "kak", "tolong", "saya", "sudah sampai mana ya"...).
+MAX_OTHER_WORDS = 5
 # Words that are a whole rating, lower case; the scale is 1 (worst) to 5 (best).
 RATING_WORDS: dict[str, int] = {
     "sangat puas": 5,
@@ -69,6 +72,10 @@ def status_request(text: str) -> str | None:
         return None
     rest = TICKET_TOKEN.sub(" ", text)
     if not STATUS_WORDS.search(rest) and rest.strip(" ?.!,:") != "":
+        return None
+    # "and little else": a question that merely mentions its ticket is a question.
+    others = re.findall(r"[^\W\d_]+", STATUS_WORDS.sub(" ", rest))
+    if len(others) > MAX_OTHER_WORDS:
         return None
     return f"BMS-{found.group(1)}-{found.group(2)}"
 

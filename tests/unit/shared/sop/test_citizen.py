@@ -272,3 +272,10 @@ def test_a_missing_file_is_refused_naming_it(tmp_path: Path) -> None:
 
 def test_every_notice_kind_has_its_fields_declared() -> None:
     assert set(FIELDS) == set(NoticeKind)
+
+
+def test_a_question_that_merely_mentions_its_ticket_is_a_question_not_a_status_request() -> None:
+    assert status_request("Min, tiket BMS-261130-0042 itu untuk KIA, kalau KTP bagaimana?") is None
+    assert status_request("Cek status tiket saya BMS-261130-0042, sudah sampai mana ya kak?") == (
+        "BMS-261130-0042"
+    )
