@@ -209,6 +209,35 @@ def dlq_replay(reason: str | None, queue: str | None, limit: int) -> None:
     click.echo(f"replayed {done}; {left} left in bamsos.dead.letters")
 
 
+@main.group()
+def dokumen() -> None:
+    """Status dokumen pemohon menurut nomor registrasi (ekspor harian kantor)."""
+
+
+@dokumen.command("impor")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def dokumen_impor(file: Path) -> None:
+    """Impor ekspor CSV harian: nomor_registrasi, status (terbit|belum_terbit), jenis_dokumen.
+
+    Baris yang salah disebut dengan nomor barisnya dan dilewati; sisanya disimpan dalam satu
+    transaksi. Mengimpor berkas yang sama lagi tidak mengubah apa pun."""
+    from shared.runtime.storage import make_engine
+    from shared.sop.documents import ExportError, import_export
+
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with engine.begin() as db:
+            report = import_export(db, file.read_bytes(), datetime.now(UTC))
+    except ExportError as e:
+        raise click.ClickException(f"{file}: {e}; tidak ada yang diimpor") from None
+    finally:
+        engine.dispose()
+    for line, reason in report.rejected:
+        click.echo(f"baris {line}: {reason}")
+    click.echo(report.summary())
+
+
 main.add_command(classify)
 main.add_command(staff)
 for command in dev_commands:

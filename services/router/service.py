@@ -4,8 +4,10 @@ Registered inquiries go to their first unit (`sop.first_assignment`); an officer
 their handover and either hands the case on (`sop.next_assignment`) or answers the citizen. Cases for
 the data-editing unit and the pickup desk go through their bridges: the router hands them over
 (`case.handover.<role>`), passes their units' results on (`case.result.<role>`: only the router
-takes `task.result`), and replies when the bridge reports `case.resolved`. A delivery receipt closes
-step 8.
+takes `task.result`), and replies when the bridge reports `case.resolved`, or hands the case to its
+section head when the pickup desk reports `case.rerouted` (the document is not issued after all).
+A question naming a registration number is routed by the document's state (shared/sop/documents.py).
+A delivery receipt closes step 8.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from shared.runtime import topology
 from shared.runtime.errors import Rejected
 from shared.runtime.storage import handovers, inquiries
 from shared.runtime.worker import Outgoing, Route, ServiceSpec
+from shared.sop.classify import SERVICE_ROUTED_TOPICS
 from shared.sop.context import Context, pipeline_context
 from shared.sop.contracts import (
     CaseHandover,
     CaseReplied,
+    CaseRerouted,
     CaseResolved,
     Channel,
     InquiryRegistered,
@@ -36,9 +40,17 @@ from shared.sop.contracts import (
     Topic,
     schema_name,
 )
-from shared.sop.controlcard import assign, close_handover, close_task, record_step
+from shared.sop.controlcard import assign, close_handover, close_task, note_task, record_step
+from shared.sop.documents import topic_by_status
 from shared.sop.notices import notice
-from shared.sop.rules import BRIDGED_ROLES, Assignment, first_assignment, next_assignment, path_of
+from shared.sop.rules import (
+    BRIDGED_ROLES,
+    REROUTE_NOTES,
+    Assignment,
+    first_assignment,
+    next_assignment,
+    path_of,
+)
 
 
 def route_registered(event: InquiryRegistered, ctx: Context) -> list[Outgoing]:
@@ -51,6 +63,12 @@ def route_registered(event: InquiryRegistered, ctx: Context) -> list[Outgoing]:
         # A topic upstream set stays on the case even when it goes to triage for want of a
         # service, so the admin's triage routes it by that topic.
         kept = topic or event.topic
+        by_state = topic_by_status(ctx.documents, text or "", ctx.classifier) if event.topic is None else None
+        if by_state is not None:
+            # "Is my document done?" naming a registration number: the office's export, not the
+            # wording, says issued (step 7) or not yet (step 6, whose section head needs the service).
+            kept = by_state
+            topic = by_state if service is not None or by_state not in SERVICE_ROUTED_TOPICS else None
         ctx.db.execute(
             sa.update(inquiries)
             .where(inquiries.c.inquiry_id == event.inquiry_id)
@@ -94,7 +112,32 @@ def apply_result(result: TaskResult, ctx: Context) -> list[Outgoing]:
     if following is None:
         assert result.text is not None  # checked above for every non-escalated outcome
         return send_reply(ctx, closed.inquiry_id, result.text)
-    return [_hand_over(ctx, closed.inquiry_id, following, from_role=closed.role)]
+    return [_hand_on(ctx, closed.inquiry_id, result.task_id, closed.assignment, following)]
+
+
+def reroute(event: CaseRerouted, ctx: Context) -> list[Outgoing]:
+    """A bridge's unit sent its case back (the pickup desk: not issued after all): hand it on."""
+    case = ctx.db.execute(
+        sa.update(inquiries)
+        .where(inquiries.c.inquiry_id == event.inquiry_id)
+        .values(topic=event.topic.value, service=sa.func.coalesce(event.service, inquiries.c.service))
+        .returning(inquiries.c.service)
+    ).one()
+    service = Service(case.service) if case.service else None
+    held = Assignment(step=event.step, role=event.role)
+    following = next_assignment(held, Outcome.escalated, topic=event.topic, service=service, chart=ctx.chart)
+    assert following is not None  # an escalation goes on or is refused
+    return [_hand_on(ctx, event.inquiry_id, event.task_id, held, following)]
+
+
+def _hand_on(ctx: Context, inquiry_id: str, task_id: str, held: Assignment, to: Assignment) -> Outgoing:
+    """Hand a case on from the task that closed; a re-route between steps 6 and 7 is noted on
+    that task's row of the card, and the handover to a bridge names it (the way may repeat)."""
+    note = REROUTE_NOTES.get((held.step, to.step))
+    if note is None:
+        return _hand_over(ctx, inquiry_id, to, from_role=held.role)
+    note_task(ctx, task_id, note)
+    return _hand_over(ctx, inquiry_id, to, from_role=held.role, rerouted_by=task_id)
 
 
 def _check_sender(ctx: Context, queue_key: str) -> None:
@@ -203,12 +246,22 @@ def with_ticket(text: str, ticket: str | None) -> str:
     return f"{text[: 4000 - 40]}\n\nNomor tiket: {ticket}"
 
 
-def _hand_over(ctx: Context, inquiry_id: str, to: Assignment, *, from_role: Role) -> Outgoing:
+def _hand_over(
+    ctx: Context, inquiry_id: str, to: Assignment, *, from_role: Role, rerouted_by: str | None = None
+) -> Outgoing:
     now = ctx.clock.now()
     if to.role in BRIDGED_ROLES:
-        handover = CaseHandover(inquiry_id=inquiry_id, role=to.role, step=to.step, handed_at=now)
+        handover = CaseHandover(
+            inquiry_id=inquiry_id,
+            role=to.role,
+            step=to.step,
+            handed_at=now,
+            from_role=from_role if rerouted_by else None,
+            from_task_id=rerouted_by,
+        )
+        message_id = f"handover-{to.role.value}-{inquiry_id}" + (f"-{rerouted_by}" if rerouted_by else "")
         key = topology.handover_key(to.role.value)
-        return Outgoing(topology.EVENTS, key, handover, f"handover-{to.role.value}-{inquiry_id}")
+        return Outgoing(topology.EVENTS, key, handover, message_id)
     return assign(ctx, inquiry_id, to, from_role=from_role, handed_at=now)
 
 
@@ -241,6 +294,12 @@ SPEC = ServiceSpec(
             reply_for_resolved,
             key=lambda m, _id: f"resolved:{m.task_id}",
             consumes=((topology.EVENTS, topology.CASE_RESOLVED),),
+        ),
+        schema_name(CaseRerouted): Route(
+            CaseRerouted,
+            reroute,
+            key=lambda m, _id: f"rerouted:{m.task_id}",
+            consumes=((topology.EVENTS, topology.CASE_REROUTED),),
         ),
         schema_name(Receipt): Route(
             Receipt,

@@ -18,6 +18,7 @@ from shared.sop.contracts import (
     ALL_MESSAGES,
     CaseHandover,
     CaseReplied,
+    CaseRerouted,
     CaseResolved,
     Channel,
     CitizenNotice,
@@ -141,6 +142,15 @@ _CHANNELS: list[tuple[str, str, str, type[Message], str, str]] = [
         CaseResolved,
         "send",
         "Internal: a bridge's unit finished; the router replies.",
+    ),
+    (
+        "caseRerouted",
+        topology.EVENTS,
+        topology.CASE_REROUTED,
+        CaseRerouted,
+        "send",
+        "Internal: a bridge's unit sent its case back (the pickup desk: the document is not yet "
+        "issued, step 7 -> 6); the router hands it to the section head.",
     ),
     (
         "caseReplied",

@@ -169,6 +169,18 @@ gateway_messages = sa.Table(
     sa.UniqueConstraint("reply_id", "part", name="uq_gateway_messages_reply_part"),
 )
 
+# The state of citizens' documents by registration number, from the office's daily export
+# (`bamsos dokumen impor`): the router sends "is my document done?" to step 6 or 7 by it.
+document_status = sa.Table(
+    "document_status",
+    metadata,
+    sa.Column("number", sa.Text, primary_key=True),  # 1471-2026-000123
+    sa.Column("status", sa.Text, nullable=False),  # issued, pending
+    sa.Column("document", sa.Text, nullable=False),  # the export's jenis_dokumen
+    sa.Column("updated_at", TS, nullable=False),  # the import that last changed the row
+    sa.CheckConstraint("status IN ('issued', 'pending')", name="ck_document_status_status"),
+)
+
 
 def make_engine(database_url: str) -> Engine:
     # No pre-ping: it costs a round trip per batch, and a dead connection already fails as a

@@ -24,6 +24,7 @@ REGISTERED = "inquiry.registered"
 TASK_RESULT = "task.result"
 CASE_RESOLVED = "case.resolved"
 CASE_REPLIED = "case.replied"
+CASE_REROUTED = "case.rerouted"  # a bridge's unit sent its case back (step 7 -> 6)
 
 
 def handover_key(role: str) -> str:

@@ -18,6 +18,7 @@ from shared.runtime.worker import ContextFactory
 from shared.sop.citizen import Templates, load_templates
 from shared.sop.classify import Classifier, load_rules
 from shared.sop.clock import SopClock
+from shared.sop.documents import DocumentRegistry, ExportRegistry
 from shared.sop.metrics import SopMetrics, build_sop_metrics
 from shared.sop.office_calendar import make_clock
 from shared.sop.orgchart import OrgChart, load_chart
@@ -38,6 +39,9 @@ class Context:
     sender: str | None = None
     unit_user_prefix: str | None = None
     citizen: CitizenSide = field(default_factory=lambda: CitizenSide())
+    # Where citizens' documents stand by registration number (shared/sop/documents.py), read
+    # through `db`; None: not consulted.
+    documents: DocumentRegistry | None = None
     after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     def on_commit(self, action: Callable[[], None]) -> None:
@@ -65,6 +69,8 @@ class HandlerSetup:
     classifier: Classifier
     unit_user_prefix: str | None = None
     citizen: CitizenSide = field(default_factory=CitizenSide)
+    # The document registry over a handler's connection, made for each transaction; None: none.
+    documents: Callable[[Connection], DocumentRegistry] | None = None
 
     def context(self, db: Connection, sender: str | None) -> Context:
         return Context(
@@ -76,6 +82,7 @@ class HandlerSetup:
             sender=sender,
             unit_user_prefix=self.unit_user_prefix,
             citizen=self.citizen,
+            documents=self.documents(db) if self.documents else None,
         )
 
 
@@ -92,6 +99,7 @@ def pipeline_context(settings: Settings, registry: CollectorRegistry) -> Context
             acknowledge=settings.acknowledge,
             survey_hours=settings.survey_hours,
         ),
+        documents=ExportRegistry,
     )
     setup.metrics.start_at_zero()
     return setup.context

@@ -218,6 +218,12 @@ class CaseHandover(Message):
     role: Literal[Role.editor, Role.pickup]
     step: Step
     handed_at: AwareDatetime
+    from_role: Role | None = Field(
+        None, description="Who handed the case over when an officer re-routed it here (else the admin)."
+    )
+    from_task_id: NonEmpty | None = Field(
+        None, description="The task whose result re-routed the case here; null on the case's first way."
+    )
 
 
 class CaseResolved(Message):
@@ -227,6 +233,20 @@ class CaseResolved(Message):
     inquiry_id: NonEmpty
     task_id: NonEmpty
     text: Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+    at: AwareDatetime
+
+
+class CaseRerouted(Message):
+    """A bridge's unit sent its case back to a head (the pickup desk found the document not yet
+    issued: step 7 -> 6); the router hands it on. Routing key `case.rerouted`."""
+
+    schema_: Literal["bamsos.case-rerouted/1"] = Field("bamsos.case-rerouted/1", alias="schema")
+    inquiry_id: NonEmpty
+    task_id: NonEmpty = Field(description="The unit's task the re-route closed.")
+    step: Step = Field(description="The step the unit held.")
+    role: Literal[Role.editor, Role.pickup]
+    topic: Topic = Field(description="What the unit found, which picks the next step.")
+    service: Service | None = Field(None, description="The service the unit set, if any.")
     at: AwareDatetime
 
 
@@ -251,6 +271,7 @@ INTERNAL_MESSAGES: tuple[type[Message], ...] = (
     CaseHandover,
     CaseResolved,
     CaseReplied,
+    CaseRerouted,
 )
 ALL_MESSAGES = PUBLIC_MESSAGES + INTERNAL_MESSAGES
 BY_SCHEMA: dict[str, type[Message]] = {m.model_fields["schema_"].default: m for m in ALL_MESSAGES}

@@ -172,6 +172,11 @@ def close_handover(
     return Closed(row.inquiry_id, row.step, role, row.seksi, row.bidang, duration, breached)
 
 
+def note_task(ctx: Context, task_id: str, note: str) -> None:
+    """Write what the card should say about a task's step beyond its times (e.g. a re-route)."""
+    ctx.db.execute(sa.update(handovers).where(handovers.c.task_id == task_id).values(note=note))
+
+
 def task_exists(db: Connection, task_id: str) -> bool:
     return db.scalar(sa.select(sa.func.count()).where(handovers.c.task_id == task_id)) == 1
 

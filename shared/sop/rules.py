@@ -102,12 +102,28 @@ def next_assignment(
         if topic is None or topic is Topic.informasi:
             return _section_head(3, service, chart)
         return first_assignment(topic, service, chart)
+    if current.step == 6 and current.role in (Role.kasi, Role.kabid) and topic is Topic.dokumen_terbit:
+        # Re-route: the head finds the document already issued; the pickup desk says where (7).
+        return Assignment(step=7, role=Role.pickup)
+    if current.role is Role.pickup and topic is Topic.belum_terbit:
+        # Re-route: the pickup desk finds it not ready; its section head hurries it (6).
+        if service is None:
+            raise Rejected("escalation_not_allowed", "a case sent back to its section head needs its service")
+        return _section_head(6, service, chart)
     if current.role is Role.kasi:
         # Step 3 -> 4: the section head is in doubt. Step 6: the division head signs too.
         step = 4 if current.step == 3 else current.step
         bidang = chart.bidang_of_seksi(current.seksi) if current.seksi else None
         return Assignment(step=step, role=Role.kabid, seksi=current.seksi, bidang=bidang)
     raise Rejected("escalation_not_allowed", f"role {current.role.value} has no one to escalate to")
+
+
+# An officer's re-route between the document steps (6: not yet issued, 7: issued), as the control
+# card notes it on the step handed on.
+REROUTE_NOTES: dict[tuple[int, int], str] = {
+    (6, 7): "dialihkan: dokumen sudah terbit",
+    (7, 6): "dialihkan: dokumen belum terbit",
+}
 
 
 # Who hears of a late step, level by level: admin -> kasi of the section -> kabid of the division ->

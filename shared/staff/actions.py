@@ -177,6 +177,63 @@ def send_result(
     return result
 
 
+# `bamsos staff alihkan --ke`: where a case between the document steps goes, the topic the
+# officer's escalation sets, and the step and roles that may send it there.
+REROUTES: dict[str, tuple[Topic, int, tuple[str, ...]]] = {
+    "loket": (Topic.dokumen_terbit, 6, ("kasi", "kabid")),  # found issued: the pickup desk (7)
+    "kasi": (Topic.belum_terbit, 7, ("pickup",)),  # found not ready: back to the section head (6)
+}
+
+
+def reroute(
+    engine: Engine,
+    amqp_url: str,
+    task_id: str,
+    *,
+    officer: str,
+    to: str,
+    service: Service | None = None,
+    now: datetime,
+    zone: ZoneInfo,
+) -> TaskResult:
+    """Re-route a case by its document's real state: a kasi or kabid holding step 6 finds it issued
+    (`to="loket"`, the pickup desk), the pickup desk finds it not ready (`to="kasi"`, back to the
+    section head of the case's service). An escalated result with the topic set, like any other."""
+    if to not in REROUTES:
+        raise Refused(f"tujuan '{to}' tidak dikenal; pilih: {', '.join(REROUTES)}")
+    topic, step, roles = REROUTES[to]
+    h = handovers.c
+    with engine.connect() as db:
+        row = db.execute(
+            sa.select(h.step, h.to_role, inquiries.c.service)
+            .join(inquiries, inquiries.c.inquiry_id == h.inquiry_id)
+            .where(h.task_id == task_id)
+        ).one_or_none()
+    if row is None:
+        raise Refused(f"tugas {task_id} tidak ditemukan")
+    if row.step != step or row.to_role not in roles:
+        held = f"tugas {task_id} adalah langkah {row.step} ({row.to_role})"
+        if to == "loket":
+            raise Refused(
+                f"{held}; hanya kasi atau kabid yang memegang langkah 6 (dokumen belum terbit) "
+                "dapat mengalihkannya ke loket pengambilan"
+            )
+        raise Refused(f"{held}; hanya loket pengambilan (langkah 7) yang dapat mengembalikannya ke kasi")
+    if to == "kasi" and service is None and row.service is None:
+        raise Refused("layanan kasus belum diketahui; sebutkan --layanan agar kasus sampai ke kasi terkait")
+    return send_result(
+        engine,
+        amqp_url,
+        task_id,
+        officer=officer,
+        outcome=Outcome.escalated,
+        topic=topic,
+        service=service,
+        now=now,
+        zone=zone,
+    )
+
+
 def case_text(engine: Engine, inquiry_id: str) -> str:
     with engine.connect() as db:
         return str(db.scalar(sa.select(inquiries.c.text).where(inquiries.c.inquiry_id == inquiry_id)) or "")

@@ -18,6 +18,7 @@ from shared.staff.actions import (
     control_card,
     office_time,
     queue_view,
+    reroute,
     send_result,
     take_next,
 )
@@ -39,7 +40,7 @@ def _fail(e: Refused) -> click.ClickException:
 
 @click.group()
 def staff() -> None:
-    """Pekerjaan petugas BAMSOS: antrean, ambil kasus, jawab, eskalasi, selesai, kartu kendali."""
+    """Pekerjaan petugas BAMSOS: antrean, ambil kasus, jawab, eskalasi, alihkan, selesai, kartu kendali."""
 
 
 @staff.command()
@@ -154,6 +155,42 @@ def eskalasi(task_id: str, officer: str, topik: str | None, layanan: str | None)
         topic=Topic(topik) if topik else None,
         service=Service(layanan) if layanan else None,
     )
+
+
+@staff.command()
+@click.argument("task_id")
+@OFFICER
+@click.option(
+    "--ke",
+    "to",
+    required=True,
+    type=click.Choice(["loket", "kasi"]),
+    help="loket: dokumen sudah terbit (kasi/kabid langkah 6 -> loket pengambilan); "
+    "kasi: dokumen belum terbit (loket pengambilan langkah 7 -> kasi terkait).",
+)
+@click.option(
+    "--layanan", type=click.Choice([s.value for s in Service]), help="Layanan, bila belum diketahui."
+)
+def alihkan(task_id: str, officer: str, to: str, layanan: str | None) -> None:
+    """Alihkan kasus dokumen: ke loket pengambilan bila sudah terbit, kembali ke kasi bila belum."""
+    settings, _ = _setup()
+    try:
+        reroute(
+            make_engine(settings.database_url),
+            settings.amqp_url,
+            task_id,
+            officer=officer,
+            to=to,
+            service=Service(layanan) if layanan else None,
+            now=datetime.now(UTC),
+            zone=office_zone(settings),
+        )
+    except Refused as e:
+        raise _fail(e) from None
+    if to == "loket":
+        click.echo("Kasus dialihkan ke loket pengambilan dokumen (dokumen sudah terbit).")
+    else:
+        click.echo("Kasus dikembalikan ke kasi terkait (dokumen belum terbit).")
 
 
 @staff.command()

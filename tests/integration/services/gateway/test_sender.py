@@ -372,7 +372,7 @@ def test_within_the_24_hour_window_the_text_goes_out_even_with_a_template_set(
         put(settings, reply)
         wait_for(lambda: recorded(engine, reply.reply_id), what="the send recorded")
     [call] = fake.calls
-    assert call.body["type"] == "text" and call.text == ANSWER
+    assert call.body["type"] == "text" and call.text == reply.text and reply.text.startswith(ANSWER)
     assert step8_note(engine, reply.reply_id) is None
 
 

@@ -134,5 +134,7 @@ def test_the_pipeline_runs_on_its_own_users_and_counts_a_result_only_from_the_un
     dead = drain(settings.amqp_url, topology.DEAD_LETTER_QUEUE)
     assert dead[0].properties.headers["x-bamsos-reason"] == "wrong_sender"
     acknowledgement, reply = drain(as_user[access.CONNECTOR], topology.REPLIES_QUEUE)
-    assert acknowledgement.routing_key == "notice.instagram" and acknowledgement.json()["kind"] == "acknowledged"
+    assert (
+        acknowledgement.routing_key == "notice.instagram" and acknowledgement.json()["kind"] == "acknowledged"
+    )
     assert reply.json()["text"] == f"Ya\n\nNomor tiket: {reply.json()['ticket']}"

@@ -71,7 +71,9 @@ def test_an_answer_is_one_task_result_and_the_citizen_gets_it(settings: Settings
         )
         wait_for(lambda: ready_count(settings.amqp_url, topology.REPLIES_QUEUE) == 1, what="the reply")
     [reply] = drain(settings.amqp_url, topology.REPLIES_QUEUE)
-    assert reply.json()["text"] == f"Syarat KIA: akta kelahiran dan KK.\n\nNomor tiket: {reply.json()['ticket']}"
+    assert (
+        reply.json()["text"] == f"Syarat KIA: akta kelahiran dan KK.\n\nNomor tiket: {reply.json()['ticket']}"
+    )
     with pytest.raises(Refused, match="sudah selesai"):
         send_result(
             engine,

@@ -35,6 +35,7 @@ SERVICE_BINDINGS = {
         (EVENTS, "inquiry.registered"),
         (EVENTS, "task.result"),
         (EVENTS, "case.resolved"),
+        (EVENTS, "case.rerouted"),
         (INBOUND, "receipt.*"),
     },
     "bamsos.editor_bridge": {(EVENTS, "case.handover.editor"), (EVENTS, "case.result.editor")},
@@ -91,6 +92,7 @@ def test_every_channels_inquiries_receipts_and_replies_reach_their_one_queue(
 def test_every_internal_event_reaches_the_services_that_handle_it(chart: OrgChart) -> None:
     assert queues_for(chart, EVENTS, topology.REGISTERED) == ["bamsos.router", "bamsos.reporter"]
     assert queues_for(chart, EVENTS, topology.CASE_RESOLVED) == ["bamsos.router"]
+    assert queues_for(chart, EVENTS, topology.CASE_REROUTED) == ["bamsos.router"]
     assert queues_for(chart, EVENTS, topology.CASE_REPLIED) == ["bamsos.reporter"]
     for role in BRIDGED_ROLES:
         bridge = f"bamsos.{role.value}_bridge"
