@@ -12,8 +12,10 @@ import os
 import random
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -35,6 +37,8 @@ from shared.runtime.runner import supervise
 from shared.runtime.settings import Settings
 from shared.runtime.storage import handovers, inquiries, make_engine, notices
 from shared.sop.citizen import skm_grade, skm_index
+from shared.sop.contracts import Channel, Inquiry
+from shared.sop.documents import import_export
 from shared.sop.office_calendar import office_zone
 from shared.sop.rules import STANDARD_MINUTES, STEP_NAMES
 
@@ -49,6 +53,11 @@ def run_demo(
     via_gateway: bool = False,
 ) -> int:
     chart = setup(settings)
+    engine_for_export = make_engine(settings.database_url)
+    with engine_for_export.begin() as db:
+        # The office's export of registration numbers: one document issued, one not yet.
+        import_export(db, DOCUMENT_EXPORT, datetime.now(UTC))
+    engine_for_export.dispose()
     zone = office_zone(settings)
     engine = make_engine(settings.database_url)
     stop = threading.Event()
@@ -83,7 +92,9 @@ def run_demo(
         try:
             if prometheus is not None:
                 wait_until(lambda: len(query(prometheus, 'up{job="bamsos"} == 1')) == len(SERVICES), 30)
-            feed = make_inquiries(count)  # sent now: step 1 runs from the citizen's sending
+            # Sent now: step 1 runs from the citizen's sending. Two citizens ask after a document by
+            # its registration number: its state in the export decides the path (7 or 6).
+            feed = make_inquiries(count) + document_questions()
             click.echo(f"demo: {len(feed)} inquiries, SOP clock x{settings.time_scale:g}")
             if via_gateway:
                 url = f"http://127.0.0.1:{port}"
@@ -170,6 +181,33 @@ def _wait_for_replies(engine: Engine, ids: list[str], timeout: float) -> int:
 def _receipts_in(engine: Engine, ids: list[str]) -> bool:
     """Every reply sent so far has its delivery receipt (step 8 closed)."""
     return _replied(engine, ids, inquiries.c.delivered_at) >= _replied(engine, ids, inquiries.c.replied_at)
+
+
+DOCUMENT_EXPORT = (
+    b"nomor_registrasi,status,jenis_dokumen\n"
+    b"1471-2026-000123,terbit,kk\n"
+    b"1471-2026-000456,belum_terbit,akta_kelahiran\n"
+)
+
+
+def document_questions() -> list[Inquiry]:
+    """Two citizens asking whether their document is done, naming its registration number."""
+    now = datetime.now(UTC)
+    texts = [
+        ("Min, KK saya dengan nomor registrasi 1471-2026-000123 sudah jadi belum ya?", "Rahmat Hidayat"),
+        ("Kak, akta kelahiran anak saya no registrasi 1471-2026-000456 kapan selesai?", "Nur Aini"),
+    ]
+    return [
+        Inquiry(
+            id=uuid.uuid4().hex[:16],
+            channel=Channel.whatsapp,
+            account=f"62812{n:07d}",
+            name=name,
+            sent_at=now,
+            text=text,
+        )
+        for n, (text, name) in enumerate(texts, 1)
+    ]
 
 
 def _citizens_answered(engine: Engine, connector: Connector) -> bool:
