@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -236,6 +237,76 @@ def dokumen_impor(file: Path) -> None:
     for line, reason in report.rejected:
         click.echo(f"baris {line}: {reason}")
     click.echo(report.summary())
+
+
+@main.group()
+def petugas() -> None:
+    """Akun petugas untuk konsol web: tambah, daftar, nonaktifkan."""
+
+
+@petugas.command("tambah")
+@click.argument("username")
+@click.option("--nama", required=True, help="Nama lengkap petugas, seperti tercetak di kartu kendali.")
+@click.option(
+    "--unit", "units", multiple=True, required=True, help="Unit (antrean) petugas; boleh lebih dari satu."
+)
+@click.option(
+    "--password",
+    envvar="BAMSOS_PASSWORD",
+    hidden=True,
+    help="For scripts: the password from BAMSOS_PASSWORD; otherwise it is read from standard input.",
+)
+def petugas_tambah(username: str, nama: str, units: tuple[str, ...], password: str | None) -> None:
+    """Tambah (atau perbarui) petugas; kata sandi dibaca dari masukan standar."""
+    from shared.runtime.storage import make_engine
+    from shared.sop.orgchart import load_chart
+    from shared.staff.actions import Refused
+    from shared.staff.officers import add_officer
+
+    if password is None:
+        if sys.stdin.isatty():
+            password = click.prompt("Kata sandi", hide_input=True, confirmation_prompt="Ulangi kata sandi")
+        else:
+            password = sys.stdin.readline().rstrip("\n")
+    settings = load_settings()
+    try:
+        officer = add_officer(
+            make_engine(settings.database_url),
+            load_chart(settings.org_chart),
+            username,
+            nama,
+            list(units),
+            password,
+        )
+    except Refused as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"petugas {officer.username} ({officer.name}) disimpan, unit: {', '.join(officer.units)}")
+
+
+@petugas.command("daftar")
+def petugas_daftar() -> None:
+    """Daftar petugas: nama pengguna, nama, unit, aktif atau tidak."""
+    from shared.runtime.storage import make_engine
+    from shared.staff.officers import list_officers
+
+    for o in list_officers(make_engine(load_settings().database_url)):
+        state = "aktif" if o.active else "nonaktif"
+        click.echo(f"{o.username:<20} {o.name:<30} {state:<9} {', '.join(o.units)}")
+
+
+@petugas.command("nonaktif")
+@click.argument("username")
+def petugas_nonaktif(username: str) -> None:
+    """Nonaktifkan petugas: ia tidak bisa masuk lagi (riwayatnya di kartu kendali tetap)."""
+    from shared.runtime.storage import make_engine
+    from shared.staff.actions import Refused
+    from shared.staff.officers import deactivate
+
+    try:
+        deactivate(make_engine(load_settings().database_url), username)
+    except Refused as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"petugas {username} dinonaktifkan")
 
 
 main.add_command(classify)

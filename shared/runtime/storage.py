@@ -182,6 +182,20 @@ document_status = sa.Table(
 )
 
 
+# The officers who log in to the console: their units (queue keys: admin, kasi.<seksi>...) and a
+# slow salted hash of their password (argon2id); never the password itself.
+officers = sa.Table(
+    "officers",
+    metadata,
+    sa.Column("username", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("units", sa.ARRAY(sa.Text), nullable=False),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_at", TS, nullable=False),
+)
+
+
 def make_engine(database_url: str) -> Engine:
     # No pre-ping: it costs a round trip per batch, and a dead connection already fails as a
     # transient error that the worker retries (the pool drops it).
