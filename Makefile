@@ -8,12 +8,16 @@ BIN := $(VENV)/bin
 
 install: $(VENV)/.installed
 
-# Debian's Prometheus (promtool, and the real server tests/observability/ runs), installed once,
-# as root, from the machine's own package registry.
+# Debian's Prometheus (promtool, and the real server tests/observability/ runs) and Chromium (the
+# browser the console's tests drive with Playwright; Playwright's own browser download can't work
+# here), installed once, as root, from the machine's own package registry.
+DEBIAN_TOOLS := prometheus chromium
 tools:
-	@command -v prometheus >/dev/null || \
-	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus \
-	  || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus))
+	@missing=""; for p in $(DEBIAN_TOOLS); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing \
+	  || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing); \
+	fi
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
