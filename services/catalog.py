@@ -24,7 +24,10 @@ NAMES: tuple[str, ...] = ("intake", "router", "editor_bridge", "pickup_bridge", 
 # sender; `bamsos run gateway` and `bamsos run all` start it beside the workers.
 GATEWAY = "gateway"
 GATEWAY_METRICS_PORT = 9106
-PROCESSES: tuple[str, ...] = (*NAMES, GATEWAY)
+# The staff's web console (services/console/): a web server for officers, started beside them too.
+CONSOLE = "console"
+CONSOLE_METRICS_PORT = 9107
+PROCESSES: tuple[str, ...] = (*NAMES, GATEWAY, CONSOLE)
 
 
 def spec(name: str) -> ServiceSpec[Any]:
@@ -40,7 +43,10 @@ def specs() -> list[ServiceSpec[Any]]:
 
 def metrics_ports() -> dict[str, int]:
     """Each service's default /metrics port (BAMSOS_METRICS_PORTS overrides some or all)."""
-    return {s.name: s.metrics_port for s in specs()} | {GATEWAY: GATEWAY_METRICS_PORT}
+    return {s.name: s.metrics_port for s in specs()} | {
+        GATEWAY: GATEWAY_METRICS_PORT,
+        CONSOLE: CONSOLE_METRICS_PORT,
+    }
 
 
 def service_queues() -> list[topology.Queue]:

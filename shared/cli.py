@@ -47,8 +47,8 @@ def setup() -> None:
 @main.command()
 @click.argument("service", type=click.Choice(["all", *PROCESSES]))
 def run(service: str) -> None:
-    """Run one service, or `all`: the five workers and the gateway, each its own process. Stops on
-    SIGTERM / Ctrl-C."""
+    """Run one service, or `all`: the five workers, the gateway and the console, each its own
+    process. Stops on SIGTERM / Ctrl-C."""
     from shared.runtime import runner
 
     if service == "all":

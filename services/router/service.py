@@ -142,10 +142,12 @@ def _hand_on(ctx: Context, inquiry_id: str, task_id: str, held: Assignment, to: 
 
 def _check_sender(ctx: Context, queue_key: str) -> None:
     """Where units have their own broker users, a result counts only from the unit holding the
-    task, so the officer's initials on the control card can be trusted."""
+    task (or from the console, which checks the officer's unit itself), so the officer's initials
+    on the control card can be trusted."""
     if ctx.unit_user_prefix is None:
         return
-    if ctx.sender != ctx.unit_user_prefix + topology.unit_user(queue_key):
+    allowed = {topology.unit_user(queue_key), topology.CONSOLE_USER}
+    if ctx.sender not in {ctx.unit_user_prefix + user for user in allowed}:
         raise Rejected("wrong_sender", f"a result for a task of unit {queue_key} must come from that unit")
 
 

@@ -72,6 +72,17 @@ def grants(chart: OrgChart) -> list[Grant]:
         )
         for key in chart.unit_keys()
     ]
+    # The staff console takes from every unit's queue and publishes task results; it checks each
+    # officer's units itself.
+    out.append(
+        Grant(
+            topology.CONSOLE_USER,
+            write=_only(topology.EVENTS),
+            read="^" + re.escape(topology.TASK_QUEUE_PREFIX) + ".+$",
+            topic_exchange=topology.EVENTS,
+            topic_write=_only(topology.TASK_RESULT),
+        )
+    )
     # The chat connector (the gateway) publishes inquiries and receipts, reads the replies and
     # dead-letters those a platform refuses for good, nothing else.
     out.append(

@@ -64,6 +64,11 @@ def main(name: str) -> None:
 
         run_gateway()
         return
+    if name == catalog.CONSOLE:
+        from services.console.main import main as run_console
+
+        run_console()
+        return
     stop = threading.Event()
     _stop_on_signals(stop)
     settings = Settings()

@@ -94,6 +94,13 @@ class Settings(BaseSettings):
     meta_app_secret: SecretStr | None = None
     meta_page_token: SecretStr | None = None
     meta_api_url: str = "https://graph.facebook.com/v21.0"
+    # The staff's web console (services/console/): where it listens, the key that signs its session
+    # cookies (unset: a random one each start, so a restart logs everyone out, with a warning), and
+    # whether the cookie is sent only over HTTPS (true behind TLS; false for local http).
+    console_host: str = "127.0.0.1"
+    console_port: int = Field(default=8000, ge=0, le=65535)
+    console_secret: SecretStr | None = None
+    console_secure_cookie: bool = False
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["console", "json"] = "console"
 

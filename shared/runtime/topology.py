@@ -58,6 +58,12 @@ def unit_queues(unit_keys: list[str]) -> list[Queue]:
     return [Queue(TASK_QUEUE_PREFIX + key, ((TASKS, key),)) for key in unit_keys]
 
 
+# The staff console's broker user. The console logs each officer in and lets them act only on their
+# own units, so a result it publishes counts for any unit (the terminal's results come from each
+# unit's own user instead).
+CONSOLE_USER = "console"
+
+
 def unit_user(queue_key: str) -> str:
     """The RabbitMQ user of the unit whose queue is `bamsos.tasks.<queue_key>`."""
     return f"staff.{queue_key}"

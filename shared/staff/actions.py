@@ -101,6 +101,84 @@ def queue_view(engine: Engine, amqp_url: str, unit: str, chart: OrgChart) -> Que
     )
 
 
+@dataclass(frozen=True)
+class StaffTask:
+    """A task as an officer's screen shows it: its step on the control card and its case."""
+
+    task_id: str
+    inquiry_id: str
+    step: int
+    to_role: str
+    seksi: str | None
+    bidang: str | None
+    handed_at: datetime
+    due_at: datetime
+    standard_seconds: int
+    officer: str | None
+    taken_at: datetime | None
+    done_at: datetime | None
+    ticket: str | None
+    channel: str
+    service: str | None
+    topic: str | None
+    name: str | None
+    text: str
+
+    @property
+    def unit(self) -> str:
+        """The unit (queue key) the task was handed to: `admin`, `kasi.<seksi>`, `kabid.<bidang>`…"""
+        if self.to_role == "kasi":
+            return f"kasi.{self.seksi}"
+        if self.to_role == "kabid":
+            return f"kabid.{self.bidang}"
+        return self.to_role
+
+
+def _staff_tasks() -> sa.Select[tuple[object, ...]]:
+    h, i = handovers.c, inquiries.c
+    return sa.select(
+        h.task_id,
+        h.inquiry_id,
+        h.step,
+        h.to_role,
+        h.seksi,
+        h.bidang,
+        h.handed_at,
+        h.due_at,
+        h.standard_seconds,
+        h.officer,
+        h.taken_at,
+        h.done_at,
+        i.ticket,
+        i.channel,
+        i.service,
+        i.topic,
+        i.name,
+        i.text,
+    ).join(inquiries, i.inquiry_id == h.inquiry_id)
+
+
+def open_tasks(engine: Engine, unit: str, chart: OrgChart) -> list[StaffTask]:
+    """The unit's tasks not yet done, waiting and held alike, oldest first, from the control card
+    (a breach notice is not a task: it is not listed). Refused if the unit is unknown."""
+    unit_queue(unit, chart)
+    h = handovers.c
+    with engine.connect() as db:
+        rows = db.execute(
+            _staff_tasks()
+            .where(_unit_filter(unit), h.task_id.is_not(None), h.done_at.is_(None))
+            .order_by(h.handed_at, h.id)
+        ).all()
+    return [StaffTask(**row._asdict()) for row in rows]
+
+
+def find_task(engine: Engine, task_id: str) -> StaffTask | None:
+    """A task by its id, done or not; None if no task has it."""
+    with engine.connect() as db:
+        row = db.execute(_staff_tasks().where(handovers.c.task_id == task_id)).one_or_none()
+    return StaffTask(**row._asdict()) if row else None
+
+
 def take_next(engine: Engine, amqp_url: str, unit: str, officer: str, chart: OrgChart) -> Task | None:
     """Take the oldest case of the unit (None when the queue is empty).
 

@@ -59,6 +59,7 @@ def gateway_url(settings: Settings, fake: FakePlatforms) -> Iterator[str]:
         BAMSOS_METRICS_PORTS=json.dumps(dict.fromkeys(PROCESSES, 0)),
         BAMSOS_LOG_LEVEL="warning",
         BAMSOS_GATEWAY_PORT=str(port),
+        BAMSOS_CONSOLE_PORT="0",
         BAMSOS_WHATSAPP_VERIFY_TOKEN=VERIFY,
         BAMSOS_WHATSAPP_APP_SECRET=APP_SECRET,
         BAMSOS_WHATSAPP_ACCESS_TOKEN="wa-access-token",

@@ -60,6 +60,7 @@ def test_names_accounts_nik_and_phone_numbers_never_reach_metrics_or_logs(
         BAMSOS_CALENDAR="24x7",
         BAMSOS_METRICS_PORTS=json.dumps(ports),
         BAMSOS_GATEWAY_PORT=str(free_port()),
+        BAMSOS_CONSOLE_PORT=str(free_port()),
     )
     env.pop("BAMSOS_LOG_LEVEL", None)  # the default level, as in production
     log = tmp_path / "services.log"

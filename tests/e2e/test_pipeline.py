@@ -46,6 +46,7 @@ def bamsos_env(settings: Settings) -> dict[str, str]:
         BAMSOS_CALENDAR="24x7",  # the test runs at any hour
         BAMSOS_METRICS_PORTS=json.dumps(dict.fromkeys(PROCESSES, 0)),
         BAMSOS_GATEWAY_PORT="0",  # any free port: no platform is set up here
+        BAMSOS_CONSOLE_PORT="0",
         BAMSOS_LOG_LEVEL="warning",
     )
 

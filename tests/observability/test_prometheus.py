@@ -67,6 +67,7 @@ def services(settings: Settings, ports: dict[str, int]) -> Iterator[None]:
         BAMSOS_TIME_SCALE=str(TIME_SCALE),
         BAMSOS_METRICS_PORTS=json.dumps(ports),
         BAMSOS_GATEWAY_PORT="0",  # any free port: no platform is set up here
+        BAMSOS_CONSOLE_PORT="0",
         BAMSOS_LOG_LEVEL="warning",
     )
     commands = compose_commands()

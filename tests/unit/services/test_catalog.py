@@ -35,7 +35,7 @@ def test_the_services_are_listed_in_pipeline_order() -> None:
     assert [s.name for s in catalog.specs()] == list(catalog.NAMES)
 
 
-def test_the_metrics_ports_default_to_9101_to_9105_in_pipeline_order_and_9106_for_the_gateway() -> None:
+def test_the_metrics_ports_default_to_9101_to_9105_in_pipeline_order_then_gateway_and_console() -> None:
     assert catalog.metrics_ports() == {
         "intake": 9101,
         "router": 9102,
@@ -43,6 +43,7 @@ def test_the_metrics_ports_default_to_9101_to_9105_in_pipeline_order_and_9106_fo
         "pickup_bridge": 9104,
         "reporter": 9105,
         "gateway": 9106,
+        "console": 9107,
     }
 
 
@@ -65,7 +66,7 @@ def test_only_the_router_has_periodic_work_the_due_time_scan() -> None:
     assert [s.name for s in catalog.specs() if s.tick is not None] == ["router"]
 
 
-def test_there_is_one_broker_user_per_service_per_unit_plus_the_connector_and_the_admin(
+def test_there_is_one_broker_user_per_service_per_unit_plus_the_console_the_connector_and_the_admin(
     chart: OrgChart,
 ) -> None:
     users = [g.user for g in access.grants(chart)]
@@ -73,6 +74,7 @@ def test_there_is_one_broker_user_per_service_per_unit_plus_the_connector_and_th
         access.ADMIN,
         *catalog.NAMES,
         *(topology.unit_user(key) for key in chart.unit_keys()),
+        topology.CONSOLE_USER,
         access.CONNECTOR,
     ]
     assert users == expected
@@ -126,3 +128,14 @@ def test_the_connector_sends_inquiries_and_receipts_and_reads_only_the_replies(c
         assert allowed(grant.topic_write, f"receipt.{channel.value}")
     assert not allowed(grant.topic_write, "reply.instagram")
     assert not allowed(grant.topic_write, "inquiry.instagram.extra")
+
+
+def test_the_console_takes_from_every_unit_queue_and_sends_only_task_results(chart: OrgChart) -> None:
+    grant = grants_by_user(chart)[topology.CONSOLE_USER]
+    assert [ex for ex in EXCHANGES if allowed(grant.write, ex)] == [topology.EVENTS]
+    assert [q for q in every_queue(chart) if allowed(grant.read, q)] == [
+        topology.TASK_QUEUE_PREFIX + key for key in chart.unit_keys()
+    ]
+    assert grant.topic_exchange == topology.EVENTS
+    assert allowed(grant.topic_write, topology.TASK_RESULT)
+    assert not allowed(grant.topic_write, topology.REGISTERED)

@@ -421,6 +421,14 @@ def test_a_result_from_another_unit_is_refused_and_the_task_stays_open(
     assert handover_of(ctx, task).done_at is None
 
 
+def test_a_result_from_the_console_counts_for_any_unit(ctx: Context, enforced: HandlerSetup) -> None:
+    # The console logs each officer in and lets them act only on their own units.
+    _, task = first_task(ctx)
+    from_console = enforced.context(ctx.db, topology.CONSOLE_USER)
+    replied(run_route(ROUTER, result(task, Outcome.answered), from_console))
+    assert handover_of(ctx, task).done_at is not None
+
+
 def test_a_result_from_the_unit_holding_the_task_counts(ctx: Context, enforced: HandlerSetup) -> None:
     _, task = first_task(ctx)
     from_admin = enforced.context(ctx.db, "staff.admin")

@@ -1,0 +1,9 @@
+"""The staff's web console: the `bamsos staff` terminal's work in a browser, in Bahasa Indonesia.
+
+Officers log in (`/masuk`, accounts from `bamsos petugas`), see their unit's queue live (server-sent
+events, htmx's SSE extension), take the next case (the control card's receipt carries their name),
+answer with a template that cites its regulation (`shared/staff/answers.yaml`), escalate, finish or
+re-route — all through `shared.staff.actions`, the one staff module both front ends use — and read
+control cards, breach notices and the day's summary. Starlette + Jinja2 (autoescaped) served by
+uvicorn, no front-end build: htmx and its SSE extension are committed under `static/`.
+"""

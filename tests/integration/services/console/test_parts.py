@@ -1,0 +1,83 @@
+"""The console's pieces without servers: the login limit's window, the step clock's colours on the
+office calendar, the answer templates' checks."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from services.console.answers import load_answers
+from services.console.security import LoginLimiter, csrf_ok, csrf_token
+from services.console.views import holder_text, short_time, step_clock
+from shared.runtime.errors import ConfigError
+from shared.runtime.settings import Settings
+from shared.sop.office_calendar import make_clock
+from shared.sop.orgchart import OrgChart
+
+WIB = ZoneInfo("Asia/Jakarta")
+
+
+def test_the_login_limit_counts_failures_per_name_and_address_in_a_sliding_window() -> None:
+    now = [1000.0]
+    limiter = LoginLimiter(failures=5, window=300, clock=lambda: now[0])
+    key = ("rina", "10.0.0.7")
+    for _ in range(4):
+        limiter.fail(key)
+    assert not limiter.blocked(key)
+    limiter.fail(key)
+    assert limiter.blocked(key)
+    assert not limiter.blocked(("rina", "10.0.0.8")) and not limiter.blocked(("sari", "10.0.0.7"))
+    now[0] += 299
+    assert limiter.blocked(key)
+    now[0] += 2  # the first failures leave the window
+    assert not limiter.blocked(key)
+    limiter.fail(key)
+    limiter.reset(key)
+    assert not limiter.blocked(key)
+
+
+def test_a_csrf_token_is_made_once_per_session_and_compared_exactly() -> None:
+    session: dict[str, object] = {}
+    token = csrf_token(session)
+    assert csrf_token(session) == token and len(token) >= 40
+    assert csrf_ok(session, token)
+    assert not csrf_ok(session, token[:-1]) and not csrf_ok(session, None) and not csrf_ok({}, token)
+
+
+def test_the_step_clock_is_green_amber_red_in_office_time() -> None:
+    clock = make_clock(Settings(calendar="office"))
+    monday = datetime(2026, 11, 30, 9, 0, tzinfo=WIB)
+    due = clock.due_at(monday, 300)
+    assert step_clock(clock, due, 300, monday + timedelta(minutes=1)).state == "hijau"
+    amber = step_clock(clock, due, 300, monday + timedelta(minutes=4, seconds=30))
+    assert (amber.state, amber.label) == ("kuning", "Menit terakhir")
+    assert amber.text == "sisa 0,5 dari 5 menit"
+    late = step_clock(clock, due, 300, monday + timedelta(minutes=7), whole=True)
+    assert (late.state, late.text) == ("merah", "lewat 2 menit (baku 5)")
+    # Handed over on Friday evening: the night and the weekend don't count.
+    friday = datetime(2026, 11, 27, 22, 10, tzinfo=WIB)
+    due = clock.due_at(friday, 300)
+    saturday = step_clock(clock, due, 300, datetime(2026, 11, 28, 10, 0, tzinfo=WIB))
+    assert saturday.state == "hijau" and saturday.text == "sisa 5,0 dari 5 menit"
+
+
+def test_times_and_holders_as_officers_read_them(chart: OrgChart) -> None:
+    now = datetime(2026, 11, 30, 9, 0, tzinfo=WIB)
+    assert short_time(now - timedelta(minutes=5), WIB, now) == "08.55 WIB"
+    assert short_time(now - timedelta(days=1), WIB, now) == "29-11 09.00 WIB"
+    assert holder_text("kasi", "kelahiran_kematian", "pcs", chart) == "Kasi Kelahiran dan Kematian"
+    assert holder_text("kabid", "kelahiran_kematian", "pcs", chart) == "Kabid Pelayanan Pencatatan Sipil"
+    assert holder_text("pickup", None, None, chart) == "Loket pengambilan"
+
+
+def test_a_bad_answer_file_stops_the_console_with_the_reason(tmp_path: Path) -> None:
+    bad = tmp_path / "answers.yaml"
+    bad.write_text("layanan:\n  paspor:\n    - judul: x\n      dasar: y\n      teks: z\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"layanan\.paspor"):
+        load_answers(bad)
+    bad.write_text("umum:\n  - judul: x\n    dasar: y\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"umum\.0\.teks"):
+        load_answers(bad)
