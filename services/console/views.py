@@ -100,7 +100,13 @@ def step_clock(
         return Clock("merah", "Terlambat", f"lewat {amount(late)} menit (baku {standard})")
     left = clock.sop_seconds(now, due_at)
     if left <= AMBER_SECONDS:
-        return Clock("kuning", "Menit terakhir", f"sisa {amount(left)} dari {standard} menit")
+        # The live list counts whole minutes: in the last one, say so plainly.
+        text = (
+            f"sisa kurang dari 1 menit (baku {standard})"
+            if whole
+            else f"sisa {amount(left)} dari {standard} menit"
+        )
+        return Clock("kuning", "Menit terakhir", text)
     return Clock("hijau", "Dalam baku", f"sisa {amount(left)} dari {standard} menit")
 
 

@@ -60,7 +60,7 @@ class Petugas:
     unit: str
 
 
-# The office of the tests: the admin, a kasi and her kabid (kelahiran dan kematian is a seksi of
+# The office of the tests: the admin, a kasi and the kabid above him (kelahiran dan kematian is a seksi of
 # the bidang pcs), and a kasi of another seksi.
 RINA = Petugas("rina", "Rina Wulandari", "admin")
 BUDI = Petugas("budi", "Budi Santoso", "kasi.kelahiran_kematian")

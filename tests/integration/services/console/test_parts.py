@@ -55,6 +55,8 @@ def test_the_step_clock_is_green_amber_red_in_office_time() -> None:
     amber = step_clock(clock, due, 300, monday + timedelta(minutes=4, seconds=30))
     assert (amber.state, amber.label) == ("kuning", "Menit terakhir")
     assert amber.text == "sisa 0,5 dari 5 menit"
+    live = step_clock(clock, due, 300, monday + timedelta(minutes=4, seconds=30), whole=True)
+    assert live.text == "sisa kurang dari 1 menit (baku 5)"  # the live list counts whole minutes
     late = step_clock(clock, due, 300, monday + timedelta(minutes=7), whole=True)
     assert (late.state, late.text) == ("merah", "lewat 2 menit (baku 5)")
     # Handed over on Friday evening: the night and the weekend don't count.
