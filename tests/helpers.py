@@ -145,3 +145,37 @@ def refused_by(spec: Any, message: Any, ctx: Any) -> str:
     except Rejected as refused:
         return refused.reason
     raise AssertionError(f"{spec.name} accepted a message it should refuse")
+
+
+@dataclass(frozen=True)
+class FirstTask:
+    inquiry_id: str
+    task_id: str
+    ticket: str | None
+    unit: str  # the queue key of the unit holding it
+
+
+def first_task(engine: Any, amqp_url: str, upstream_id: str) -> FirstTask:
+    """An inquiry's first task, once it waits on its unit's queue: the control card's row is
+    written just before the task is published, so a row alone may not be takeable yet."""
+    import sqlalchemy as sa
+
+    from shared.runtime import topology
+    from shared.runtime.storage import handovers, inquiries
+    from shared.staff.actions import find_task
+
+    def row() -> Any:
+        with engine.connect() as db:
+            return db.execute(
+                sa.select(handovers.c.inquiry_id, handovers.c.task_id, inquiries.c.ticket)
+                .join(inquiries, inquiries.c.inquiry_id == handovers.c.inquiry_id)
+                .where(inquiries.c.upstream_id == upstream_id, handovers.c.task_id.is_not(None))
+                .order_by(handovers.c.id)
+            ).first()
+
+    found = wait_for(row, what=f"the first task of inquiry {upstream_id}")
+    task = find_task(engine, found.task_id)
+    assert task is not None
+    queue = topology.TASK_QUEUE_PREFIX + task.unit
+    wait_for(lambda: ready_count(amqp_url, queue) >= 1, what=f"a task on {queue}")
+    return FirstTask(found.inquiry_id, found.task_id, found.ticket, task.unit)

@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from services.gateway import book
+from services.gateway import book, telegram
 from services.gateway.events import Incoming, Status
 from services.gateway.metrics import GatewayMetrics
 from services.gateway.platforms import Platform
@@ -103,7 +103,7 @@ def create_app(gateway: Gateway) -> Starlette:
 def authentic(platform: Platform, headers: Any, body: bytes) -> bool:
     """The platform's proof that it sent this body, compared in constant time."""
     if platform.secret_token is not None:
-        given = headers.get("x-telegram-bot-api-secret-token", "")
+        given = headers.get(telegram.SECRET_HEADER, "")  # header names match case-insensitively
         return hmac.compare_digest(given.encode(), platform.secret_token.encode())
     if platform.app_secret is None:
         return False

@@ -103,15 +103,8 @@ class Sender:
     # --- the loop -------------------------------------------------------------------------------
 
     def run(self, stop: threading.Event) -> None:
-        delay = 0.5
-        while not stop.is_set():
-            try:
-                self._serve(stop)
-                delay = 0.5
-            except (AMQPError, DBAPIError, OSError) as e:
-                log.warning("connection_lost", service="gateway", error=type(e).__name__, retry_in=delay)
-                stop.wait(delay)
-                delay = min(delay * 2, 15.0)
+        transient = (AMQPError, DBAPIError, OSError)
+        amqp.keep_serving(lambda: self._serve(stop), stop, log.bind(service="gateway"), transient)
         self.http.close()
 
     def _serve(self, stop: threading.Event) -> None:
@@ -160,7 +153,8 @@ class Sender:
         with self.engine.connect() as db:
             state = book.state_of(db, reply.key)
             done = book.parts_sent(db, reply.key)
-            last = book.last_message_at(db, label, reply.account)
+            # Only WhatsApp's free text depends on the citizen's last message (its 24-hour window).
+            last = book.last_message_at(db, label, reply.account) if platform.name == "whatsapp" else None
         if state is not None:
             # Sent before this delivery (a redelivery): only the receipt may still be owed.
             if platform.delivered_on_send and reply.is_reply and state == "sent":

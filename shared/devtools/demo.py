@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-import httpx
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -30,7 +29,7 @@ from shared.devtools.fake_platforms import FakePlatforms
 from shared.devtools.feed import make_inquiries
 from shared.devtools.gateway_feed import GatewayFeed, gateway_env
 from shared.devtools.local_prometheus import by_label, free_port, local_prometheus, query
-from shared.devtools.polling import wait_until
+from shared.devtools.polling import healthy, wait_until
 from shared.devtools.simulation import Connector, Staff, publish_inquiries
 from shared.laporan import FORMATS, Office, Period, office_day, write_laporan
 from shared.runtime.runner import supervise
@@ -98,7 +97,7 @@ def run_demo(
             click.echo(f"demo: {len(feed)} inquiries, SOP clock x{settings.time_scale:g}")
             if via_gateway:
                 url = f"http://127.0.0.1:{port}"
-                wait_until(lambda: _answers(url), 30)
+                wait_until(lambda: healthy(url), 30)
                 feeder = GatewayFeed(fake, url).start()
                 ids = [feeder.send(inquiry, n) for n, inquiry in enumerate(feed)]
                 click.echo(f"  through the gateway {url}: WhatsApp, Telegram, Messenger, Instagram")
@@ -134,13 +133,6 @@ def run_demo(
         click.echo(f"FAILED: {len(feed) - answered} inquiries left without a reply", err=True)
         return 1
     return 0
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def _write_laporan(engine: Engine, settings: Settings, period: Period, out: Path) -> None:

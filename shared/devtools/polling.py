@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+import httpx
+
 T = TypeVar("T")
 
 
@@ -19,3 +21,11 @@ def wait_until(probe: Callable[[], T], timeout: float, *, every: float = 0.02) -
         if time.monotonic() >= deadline:
             return None
         time.sleep(every)
+
+
+def healthy(url: str) -> bool:
+    """Whether a BAMSOS web process (the gateway, the console) at `url` answers its /healthz."""
+    try:
+        return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False

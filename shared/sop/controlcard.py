@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from shared.runtime import topology
 from shared.runtime.storage import handovers, inquiries
@@ -175,10 +174,6 @@ def close_handover(
 def note_task(ctx: Context, task_id: str, note: str) -> None:
     """Write what the card should say about a task's step beyond its times (e.g. a re-route)."""
     ctx.db.execute(sa.update(handovers).where(handovers.c.task_id == task_id).values(note=note))
-
-
-def task_exists(db: Connection, task_id: str) -> bool:
-    return db.scalar(sa.select(sa.func.count()).where(handovers.c.task_id == task_id)) == 1
 
 
 def _observe(ctx: Context, step: int, role: Role, duration: float, standard: int) -> None:

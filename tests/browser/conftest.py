@@ -30,11 +30,10 @@ from services.console.app import Console, build_console, create_app
 from services.console.metrics import build_console_metrics
 from shared.runtime import topology
 from shared.runtime.settings import Settings
-from shared.runtime.storage import handovers, inquiries, make_engine
+from shared.runtime.storage import inquiries, make_engine
 from shared.sop.orgchart import OrgChart
-from shared.staff.actions import find_task
 from shared.staff.officers import add_officer
-from tests.helpers import INQUIRY, InProcess, publish, ready_count, wait_for
+from tests.helpers import INQUIRY, InProcess, first_task, publish, ready_count, wait_for
 
 CHROMIUM = "/usr/bin/chromium"
 # Playwright's own browser download can't work on these machines: Debian's package, as it is.
@@ -102,21 +101,8 @@ class Pipeline:
     def case(self, upstream: str) -> Case:
         """The case of an inquiry sent, once its first task waits on its unit's queue (so that
         "Ambil kasus berikutnya" finds it)."""
-
-        def first_task() -> Any:
-            with self.console.engine.connect() as db:
-                return db.execute(
-                    sa.select(handovers.c.inquiry_id, handovers.c.task_id, inquiries.c.ticket)
-                    .join(inquiries, inquiries.c.inquiry_id == handovers.c.inquiry_id)
-                    .where(inquiries.c.upstream_id == upstream, handovers.c.task_id.is_not(None))
-                    .order_by(handovers.c.id)
-                ).first()
-
-        row = wait_for(first_task, what=f"the first task of inquiry {upstream}")
-        task = find_task(self.console.engine, row.task_id)
-        assert task is not None
-        self.queued(task.unit)
-        return Case(upstream, row.inquiry_id, row.task_id, row.ticket, task.unit)
+        task = first_task(self.console.engine, self.settings.amqp_url, upstream)
+        return Case(upstream, task.inquiry_id, task.task_id, task.ticket, task.unit)
 
     def queued(self, unit: str) -> None:
         """Wait until a task waits on the unit's queue. The control card's row (what the queue page

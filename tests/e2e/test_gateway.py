@@ -29,6 +29,7 @@ from shared.devtools.fake_platforms import (
     whatsapp_text,
 )
 from shared.devtools.local_prometheus import free_port
+from shared.devtools.polling import healthy
 from shared.runtime.settings import Settings
 from shared.runtime.storage import handovers, inquiries, make_engine
 from shared.sop.contracts import Outcome
@@ -72,18 +73,11 @@ def gateway_url(settings: Settings, fake: FakePlatforms) -> Iterator[str]:
     proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "run", "all"], env=env)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for(lambda: _answers(url), what="the gateway")
+        wait_for(lambda: healthy(url), what="the gateway")
         yield url
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def post_signed(url: str, body: dict[str, object]) -> httpx.Response:

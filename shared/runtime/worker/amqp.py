@@ -7,7 +7,9 @@ effect together on `tx.commit-ok`, which is also the broker taking responsibilit
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +20,25 @@ from shared.runtime.errors import Rejected
 from shared.runtime.worker.decoding import Delivery
 
 log = logs.get("bamsos.worker")
+
+
+def keep_serving(
+    serve: Callable[[], None],
+    stop: threading.Event,
+    log: Any,
+    transient: tuple[type[BaseException], ...],
+) -> None:
+    """Run `serve` until `stop` is set; when it fails on a `transient` error (the broker or the
+    database away), wait and run it again, backing off from 0.5 s to 15 s."""
+    delay = 0.5
+    while not stop.is_set():
+        try:
+            serve()
+            delay = 0.5
+        except transient as e:
+            log.warning("connection_lost", error=type(e).__name__, retry_in=delay)
+            stop.wait(delay)
+            delay = min(delay * 2, 15.0)
 
 
 def connect(amqp_url: str) -> pika.BlockingConnection:

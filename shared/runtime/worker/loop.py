@@ -86,15 +86,8 @@ class Worker:
     # --- the outer loop: connect, serve, back off and reconnect ------------------------------
 
     def run(self, stop: threading.Event) -> None:
-        delay = 0.5
-        while not stop.is_set():
-            try:
-                self._serve(stop)
-                delay = 0.5
-            except (AMQPError, TransientError, DBAPIError, OSError) as e:
-                self.log.warning("connection_lost", error=type(e).__name__, retry_in=delay)
-                stop.wait(delay)
-                delay = min(delay * 2, 15.0)
+        transient = (AMQPError, TransientError, DBAPIError, OSError)
+        amqp.keep_serving(lambda: self._serve(stop), stop, self.log, transient)
         self.log.info("stopped")
 
     def _serve(self, stop: threading.Event) -> None:

@@ -13,17 +13,15 @@ from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from services.console.app import Console, build_console, create_app
 from shared.runtime import topology
 from shared.runtime.settings import Settings
-from shared.runtime.storage import handovers, inquiries, make_engine
+from shared.runtime.storage import make_engine
 from shared.sop.orgchart import OrgChart
-from shared.staff.actions import find_task
 from shared.staff.officers import add_officer
-from tests.helpers import INQUIRY, InProcess, publish, ready_count, wait_for
+from tests.helpers import INQUIRY, InProcess, first_task, publish
 
 PASSWORD = "kata-sandi-uji-123"
 # username: (name on the control card, units)
@@ -100,22 +98,7 @@ def inquire(settings: Settings, **fields: Any) -> Case:
     publish(settings.amqp_url, topology.INBOUND, f"inquiry.{body['channel']}", json.dumps(body).encode())
     engine = make_engine(settings.database_url)
     try:
-
-        def first_task() -> Any:
-            with engine.connect() as db:
-                return db.execute(
-                    sa.select(handovers.c.inquiry_id, handovers.c.task_id, inquiries.c.ticket)
-                    .join(inquiries, inquiries.c.inquiry_id == handovers.c.inquiry_id)
-                    .where(inquiries.c.upstream_id == upstream, handovers.c.task_id.is_not(None))
-                    .order_by(handovers.c.id)
-                ).first()
-
-        row = wait_for(first_task, what=f"the task of inquiry {upstream}")
-        task = find_task(engine, row.task_id)
-        assert task is not None
-        queue = topology.TASK_QUEUE_PREFIX + task.unit
-        # The card's row is written before the task is published: wait for it on the unit's queue.
-        wait_for(lambda: ready_count(settings.amqp_url, queue) >= 1, what=f"the task on {queue}")
+        task = first_task(engine, settings.amqp_url, upstream)
     finally:
         engine.dispose()
-    return Case(row.inquiry_id, row.task_id, row.ticket)
+    return Case(task.inquiry_id, task.task_id, task.ticket)
