@@ -68,6 +68,8 @@ def test_the_ladder_goes_on_after_the_router_restarts(settings: Settings) -> Non
 
 
 def test_an_answer_before_the_due_time_sends_no_notice(settings: Settings) -> None:
+    # Without the acknowledgement, so that what reaches bamsos.replies is the answer alone.
+    settings = settings.model_copy(update={"acknowledge": False})
     with InProcess("intake", settings), InProcess("router", settings):
         publish(settings.amqp_url, topology.INBOUND, "inquiry.instagram", json.dumps(INQUIRY).encode())
         wait_for(lambda: ready_count(settings.amqp_url, "bamsos.tasks.admin") == 1, what="the task")
