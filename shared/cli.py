@@ -145,18 +145,24 @@ def deploy_files(check: bool) -> None:
     "--hari", "days", type=click.IntRange(min=1), help="Age in days; default BAMSOS_RETENTION_DAYS."
 )
 def retensi(days: int | None) -> None:
-    """Erase the personal data of cases answered more than N days ago (UU 27/2022); counts stay."""
-    from shared.runtime.retention import erase_personal_data
+    """Erase the personal data of cases answered, and of dead letters dead-lettered, more than N days
+    ago (UU 27/2022); counts stay."""
+    from shared.runtime.retention import erase_dead_letters, erase_personal_data
     from shared.runtime.storage import make_engine
 
     settings = load_settings()
     days = days or settings.retention_days
-    erased = erase_personal_data(
-        make_engine(settings.database_url), older_than_days=days, now=datetime.now(UTC)
-    )
+    now = datetime.now(UTC)
+    erased = erase_personal_data(make_engine(settings.database_url), older_than_days=days, now=now)
     click.echo(
         f"retensi {days} hari: data pribadi {erased.cases} kasus dihapus, "
         f"{erased.messages} pesan terkirim dibuang"
+    )
+    dead = erase_dead_letters(settings.amqp_url, older_than_days=days, now=now)
+    undated = f", {dead.undated} tanpa waktu dibiarkan" if dead.undated else ""
+    click.echo(
+        f"retensi {days} hari: isi {dead.redacted} dead letter dihapus (header disimpan), "
+        f"{dead.kept} lainnya tetap{undated}"
     )
 
 

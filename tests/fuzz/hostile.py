@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import random
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from hypothesis import strategies as st
 
@@ -47,32 +48,61 @@ hostile_bodies = st.one_of(
 )
 
 
-def hostile_batch(n: int, seed: int) -> list[bytes]:
-    """n hostile bodies, reproducibly, without hypothesis' per-example machinery (for bulk runs)."""
+class Hostile(NamedTuple):
+    body: bytes
+    reason: str  # the one reason the decoder must give it (errors.DECODE_REASONS)
+
+
+def _inquiry(i: int, **broken: Any) -> bytes:
+    return json.dumps(dict(INQUIRY, id=f"bad-{i}", **broken)).encode()
+
+
+def _nested(depth: int) -> bytes:
+    return b"[" * depth + b"]" * depth
+
+
+def _missing(i: int, rng: random.Random) -> bytes:
+    body = dict(INQUIRY, id=f"bad-{i}")
+    del body[rng.choice(["id", "account", "text", "sent_at"])]
+    return json.dumps(body).encode()
+
+
+# Each kind of hostile body with the reason it must get, and how to make one. Together they cover
+# every reason the decoder gives (test_decode_property checks that, and each kind's reason).
+KINDS: tuple[tuple[str, Callable[[random.Random, int, int], bytes]], ...] = (
+    # 0xC0 never starts UTF-8, nor a UTF-16/32 text that decodes to JSON: never parses.
+    ("not_json", lambda rng, i, limit: b"\xc0" + rng.randbytes(rng.randint(0, 200))),
+    ("not_json", lambda rng, i, limit: b"{" + str(rng.random()).encode()),
+    # Nesting past the recursion limit (1,000 frames) is a RecursionError, caught: not JSON.
+    ("not_json", lambda rng, i, limit: _nested(rng.randint(2_000, min(20_000, limit // 2)))),
+    ("not_object", lambda rng, i, limit: _nested(rng.randint(1, 400))),
+    ("too_large", lambda rng, i, limit: _inquiry(i, text="x" * (limit + rng.randint(0, 2_000)))),
+    (
+        "unknown_schema",
+        lambda rng, i, limit: _inquiry(i, schema=rng.choice(["bamsos.inquiry/2", "bamsos.reply/1", None])),
+    ),
+    (
+        "unknown_channel",
+        lambda rng, i, limit: _inquiry(i, channel=rng.choice(["myspace", "", "IG", "friendster", 5])),
+    ),
+    (
+        "bad_timestamp",
+        lambda rng, i, limit: _inquiry(
+            i, sent_at=rng.choice(["kemarin", "2026-02-30T10:00:00+07:00", "2026-11-24T08:00:00"])
+        ),
+    ),
+    ("invalid", lambda rng, i, limit: _missing(i, rng)),
+    ("invalid", lambda rng, i, limit: _inquiry(i, text=rng.choice([123, "x" * 4001, ["a"]]))),
+    ("invalid", lambda rng, i, limit: _inquiry(i, nik="3271046504870002")),  # no field of ours
+)
+
+
+def hostile_batch(n: int, seed: int, limit: int) -> list[Hostile]:
+    """n hostile bodies cycling through KINDS, reproducibly, each with the reason it must get from a
+    service whose body limit is `limit` bytes (without hypothesis' per-example machinery)."""
     rng = random.Random(seed)
     out = []
     for i in range(n):
-        kind = i % 6
-        if kind == 0:
-            out.append(rng.randbytes(rng.randint(0, 200)))
-        elif kind == 1:
-            out.append(b"{" + str(rng.random()).encode())
-        elif kind == 2:
-            body = dict(INQUIRY, id=f"bad-{i}", channel=rng.choice(["myspace", "", "IG", "friendster"]))
-            out.append(json.dumps(body).encode())
-        elif kind == 3:
-            body = dict(
-                INQUIRY,
-                id=f"bad-{i}",
-                sent_at=rng.choice(["kemarin", "2026-02-30T10:00:00+07:00", "2026-11-24T08:00:00"]),
-            )
-            out.append(json.dumps(body).encode())
-        elif kind == 4:
-            depth = rng.randint(50, 20_000)
-            out.append(b"[" * depth + b"]" * depth)
-        else:
-            body = dict(
-                INQUIRY, id=f"bad-{i}", schema=rng.choice(["bamsos.inquiry/2", "bamsos.reply/1", None])
-            )
-            out.append(json.dumps(body).encode())
+        reason, make = KINDS[i % len(KINDS)]
+        out.append(Hostile(make(rng, i, limit), reason))
     return out

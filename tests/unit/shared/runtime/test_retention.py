@@ -32,6 +32,8 @@ def case(inquiry_id: str, received_days_ago: int, replied: bool) -> dict[str, ob
         "reply_text": "Silakan datang ke loket 3" if replied else None,
         "replied_at": at + timedelta(minutes=12) if replied else None,
         "path": "5" if replied else None,
+        "media_kind": "photo",
+        "media_id": "AgACAgUAAxkBAAIBk2ZbX",  # Telegram's file_id of the citizen's photo
     }
 
 
@@ -87,6 +89,7 @@ def test_old_answered_cases_lose_personal_data_and_keep_their_control_card(datab
         left = set(db.scalars(sa.select(outbox.c.message_id)))
     old = rows["old"]
     assert (old.account, old.name, old.text, old.reply_text) == (ERASED, None, ERASED, ERASED)
+    assert (old.media_id, old.media_kind) == (None, "photo"), "what was sent stays a count"
     assert (old.channel, old.topic, old.path, old.replied_at) == (
         "whatsapp",
         "kesalahan_data",
@@ -95,6 +98,7 @@ def test_old_answered_cases_lose_personal_data_and_keep_their_control_card(datab
     )
     assert (card.breached, card.duration_seconds, card.officer) == (True, 540.0, "RN")
     assert rows["recent"].account == "+6281234567890", "recent cases keep their data"
+    assert rows["recent"].media_id is not None
     assert rows["old-open"].name == "Dewi Anggraini", "a case still open keeps what its answer needs"
     assert left == {"r-new"}
     assert erase_personal_data(engine, older_than_days=365, now=NOW) == Erased(0, 0)

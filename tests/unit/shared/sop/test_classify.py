@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from shared.runtime.errors import ConfigError
 from shared.sop.classify import DEFAULT_THRESHOLD, Rules, classify, load_rules, normalise
+from shared.sop.classify_cli import DEFAULT_CORPUS, HELD_OUT_TENTHS, evaluate, load_corpus, split_of
 from shared.sop.classify_cli import classify as classify_command
-from shared.sop.classify_cli import evaluate, load_corpus
 from shared.sop.contracts import Service, Topic
 
 SHIPPED = load_rules()
@@ -150,6 +150,34 @@ def test_the_corpus_covers_every_topic_and_service_with_a_held_out_split() -> No
     assert all(topics[t] >= 30 for t in Topic) and all(services[s] >= 12 for s in Service)
     assert len({e.text for e in corpus}) == len(corpus)
     assert 0.25 <= sum(e.split == "test" for e in corpus) / len(corpus) <= 0.35
+
+
+def test_the_held_out_split_follows_from_the_text_alone_at_the_documented_share(tmp_path: Path) -> None:
+    """The split is a hash of the text, not a field anyone edits: the shipped corpus comes out as
+    docs/classification.md measured it (198 train, 83 held out), and spacing does not move a message."""
+    corpus = load_corpus()
+    assert Counter(e.split for e in corpus) == {"train": 198, "test": 83}
+    assert HELD_OUT_TENTHS == 3 and abs(83 / len(corpus) - 0.3) < 0.02
+    for e in corpus[:40]:
+        assert split_of(f"  {e.text.replace(' ', '   ')}\n") == e.split
+    # The same text is always in the same split, whatever file it is in.
+    first = corpus[0]
+    assert (first.text.startswith("Selamat pagi admin"), first.split) == (True, "test")
+    assert '"split"' not in DEFAULT_CORPUS.read_text(encoding="utf-8")
+    stored = tmp_path / "corpus.jsonl"
+    stored.write_text('{"text": "KK saya hilang", "topic": "informasi", "service": "kk", "split": "test"}\n')
+    with pytest.raises(ConfigError, match="split"):
+        load_corpus(stored)
+
+
+def test_evaluate_lists_the_training_errors_only_so_nobody_tunes_on_the_held_out_ones() -> None:
+    result = CliRunner().invoke(classify_command, ["evaluate", "--split", "all", "--errors"])
+    assert result.exit_code == 0, result.output
+    held_out = [e.text for e in load_corpus() if e.split == "test"]
+    listed = result.output.split("wrong in the training split")[1]
+    assert not any(text in listed for text in held_out)
+    assert "held out, not listed: tune on the training split only" in listed
+    assert any(e.text in listed for e in load_corpus() if e.split == "train")
 
 
 def test_the_default_rules_stay_accurate_on_the_held_out_corpus(rules: Rules) -> None:
