@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 
 from services.catalog import PROCESSES
+from shared.generators.k8s import RABBITMQ_IMAGE
 from shared.generators.observability import DASHBOARD_FILE, DEPLOY_DIR
 from tests.observability.compose import COMPOSE_FILE, compose_commands
 
@@ -61,3 +62,10 @@ def test_the_dashboard_uses_the_provisioned_datasource() -> None:
             continue  # a row's title holds no query
         assert panel["datasource"]["uid"] == uid, panel["title"]
         assert all(target["datasource"]["uid"] == uid for target in panel["targets"])
+
+
+def test_compose_runs_the_clusters_rabbitmq_4_with_quorum_queues_for_every_service() -> None:
+    services = yaml.safe_load(COMPOSE_FILE.read_text())["services"]
+    assert services["rabbitmq"]["image"] == RABBITMQ_IMAGE
+    for name in ["setup", *PROCESSES]:
+        assert services[name]["environment"]["BAMSOS_QUEUE_TYPE"] == "quorum", name
