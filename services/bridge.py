@@ -8,11 +8,8 @@ closes the handover when the unit's result arrives, and tells the router the cas
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
 from shared.runtime import topology
 from shared.runtime.errors import Rejected
-from shared.runtime.storage import inquiries
 from shared.runtime.worker import Outgoing, Route, ServiceSpec
 from shared.sop.context import Context, pipeline_context
 from shared.sop.contracts import (
@@ -21,9 +18,7 @@ from shared.sop.contracts import (
     CaseResolved,
     Outcome,
     Role,
-    Service,
     TaskResult,
-    Topic,
     schema_name,
 )
 from shared.sop.controlcard import assign, close_task, note_task
@@ -65,13 +60,8 @@ def bridge_spec(role: Role, metrics_port: int) -> ServiceSpec[Context]:
         )
         if closed is None:
             raise Rejected("unknown_task", "no open task has this task_id")
-        case = ctx.db.execute(
-            sa.select(inquiries.c.topic, inquiries.c.service).where(
-                inquiries.c.inquiry_id == closed.inquiry_id
-            )
-        ).one()
-        topic = result.topic or (Topic(case.topic) if case.topic else None)
-        service = result.service or (Service(case.service) if case.service else None)
+        topic = result.topic or closed.case_topic
+        service = result.service or closed.case_service
         # Raises escalation_not_allowed (also for want of a service), which undoes the close.
         following = next_assignment(
             closed.assignment, result.outcome, topic=topic, service=service, chart=ctx.chart

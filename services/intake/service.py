@@ -92,9 +92,7 @@ def take_rating(inquiry: Inquiry, score: int, ctx: Context) -> list[Outgoing] | 
     if case.rating is not None:
         return []  # one rating per case: the first counts
     now = ctx.clock.now()
-    ctx.db.execute(
-        sa.update(inquiries).where(c.inquiry_id == case.inquiry_id).values(rating=score, rated_at=now)
-    )
+    ctx.writes.update(inquiries, ("inquiry_id", case.inquiry_id), {"rating": score, "rated_at": now})
     channel = inquiry.channel.value
 
     def count() -> None:
@@ -120,22 +118,23 @@ def register(inquiry: Inquiry, ctx: Context) -> list[Outgoing]:
     now = ctx.clock.now()
     inquiry_id = uuid.uuid4().hex
     ticket = next_ticket(ctx.db, ctx.clock.office_day(now))
-    ctx.db.execute(
-        sa.insert(inquiries).values(
-            inquiry_id=inquiry_id,
-            ticket=ticket,
-            channel=inquiry.channel.value,
-            upstream_id=inquiry.id,
-            account=inquiry.account,
-            name=inquiry.name,
-            text=inquiry.text,
-            service=inquiry.service.value if inquiry.service else None,
-            media_kind=inquiry.media_kind.value if inquiry.media_kind else None,
-            media_id=inquiry.media_id,
-            topic=inquiry.topic.value if inquiry.topic else None,
-            sent_at=inquiry.sent_at,
-            received_at=now,
-        )
+    ctx.writes.insert(
+        inquiries,
+        {
+            "inquiry_id": inquiry_id,
+            "ticket": ticket,
+            "channel": inquiry.channel.value,
+            "upstream_id": inquiry.id,
+            "account": inquiry.account,
+            "name": inquiry.name,
+            "text": inquiry.text,
+            "service": inquiry.service.value if inquiry.service else None,
+            "media_kind": inquiry.media_kind.value if inquiry.media_kind else None,
+            "media_id": inquiry.media_id,
+            "topic": inquiry.topic.value if inquiry.topic else None,
+            "sent_at": inquiry.sent_at,
+            "received_at": now,
+        },
     )
     # Step 1 runs from the citizen's send to our receipt; a sender's clock ahead of ours counts as
     # sent on receipt, so the card never shows a handover after its receipt. Step 2 is done by us.

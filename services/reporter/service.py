@@ -6,13 +6,11 @@ reporter exports its headline figures for today at scrape time.
 
 from __future__ import annotations
 
-from sqlalchemy.dialects.postgresql import insert
-
 from services.reporter.live_metrics import OpenStepsCollector, QueueCollector
 from shared.laporan.metrics import LaporanCollector
 from shared.runtime import topology
 from shared.runtime.storage import report_cases
-from shared.runtime.worker import Outgoing, Route, ServiceSpec
+from shared.runtime.worker import Outgoing, Route, ServiceSpec, Upsert
 from shared.sop.context import Context, pipeline_context
 from shared.sop.contracts import CaseReplied, InquiryRegistered, schema_name
 from shared.sop.office_calendar import make_clock
@@ -20,16 +18,16 @@ from shared.sop.orgchart import load_chart
 
 
 def count_registered(event: InquiryRegistered, ctx: Context) -> list[Outgoing]:
-    ctx.db.execute(
-        insert(report_cases)
-        .values(
-            inquiry_id=event.inquiry_id,
-            day=ctx.clock.office_day(event.registered_at),
-            channel=event.channel.value,
-            topic=event.topic.value if event.topic else None,
-            received_at=event.registered_at,
-        )
-        .on_conflict_do_nothing()
+    ctx.writes.insert(
+        report_cases,
+        {
+            "inquiry_id": event.inquiry_id,
+            "day": ctx.clock.office_day(event.registered_at),
+            "channel": event.channel.value,
+            "topic": event.topic.value if event.topic else None,
+            "received_at": event.registered_at,
+        },
+        on_conflict=Upsert(index=("inquiry_id",)),
     )
     return []
 
@@ -41,16 +39,16 @@ def count_replied(event: CaseReplied, ctx: Context) -> list[Outgoing]:
         "path": event.path,
         "replied_at": event.replied_at,
     }
-    ctx.db.execute(
-        insert(report_cases)
-        .values(
-            inquiry_id=event.inquiry_id,
-            day=ctx.clock.office_day(event.received_at),
-            channel=event.channel.value,
-            received_at=event.received_at,
+    ctx.writes.insert(
+        report_cases,
+        {
+            "inquiry_id": event.inquiry_id,
+            "day": ctx.clock.office_day(event.received_at),
+            "channel": event.channel.value,
+            "received_at": event.received_at,
             **values,
-        )
-        .on_conflict_do_update(index_elements=[report_cases.c.inquiry_id], set_=values)
+        },
+        on_conflict=Upsert(index=("inquiry_id",), columns=tuple(values)),
     )
     return []
 

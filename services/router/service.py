@@ -37,7 +37,6 @@ from shared.sop.contracts import (
     Role,
     Service,
     TaskResult,
-    Topic,
     schema_name,
 )
 from shared.sop.controlcard import assign, close_handover, close_task, note_task, record_step
@@ -94,11 +93,8 @@ def apply_result(result: TaskResult, ctx: Context) -> list[Outgoing]:
     if closed is None:
         raise Rejected("unknown_task", "no open task has this task_id")
     _check_sender(ctx, closed.assignment.queue_key)  # raising undoes the close
-    case = ctx.db.execute(
-        sa.select(inquiries.c.topic, inquiries.c.service).where(inquiries.c.inquiry_id == closed.inquiry_id)
-    ).one()
-    topic = result.topic or (Topic(case.topic) if case.topic else None)
-    service = result.service or (Service(case.service) if case.service else None)
+    topic = result.topic or closed.case_topic
+    service = result.service or closed.case_service
     if result.topic or result.service:
         # The admin's triage: the case now has the topic and service they set.
         ctx.db.execute(
@@ -156,37 +152,29 @@ def reply_for_resolved(event: CaseResolved, ctx: Context) -> list[Outgoing]:
 
 
 def close_delivery(receipt: Receipt, ctx: Context) -> list[Outgoing]:
-    """The connector delivered the reply: step 8 is done."""
-    inquiry_id = ctx.db.scalar(
+    """The connector delivered the reply: step 8 is done, and the citizen is asked how it went."""
+    case = ctx.db.execute(
         sa.update(inquiries)
         .where(inquiries.c.reply_id == receipt.reply_id, inquiries.c.delivered_at.is_(None))
-        .values(delivered_at=receipt.delivered_at)
-        .returning(inquiries.c.inquiry_id)
-    )
-    if inquiry_id is None:
+        .values(delivered_at=receipt.delivered_at, survey_sent_at=ctx.clock.now())
+        .returning(inquiries.c.inquiry_id, inquiries.c.channel, inquiries.c.account, inquiries.c.ticket)
+    ).one_or_none()
+    if case is None:
         raise Rejected("unknown_reply", "no undelivered reply has this reply_id")
     step8 = ctx.db.execute(
         sa.select(handovers)
-        .where(handovers.c.inquiry_id == inquiry_id, handovers.c.step == 8)
+        .where(handovers.c.inquiry_id == case.inquiry_id, handovers.c.step == 8)
         .with_for_update()
     ).one()
     close_handover(ctx, step8, done_at=receipt.delivered_at)
-    return [survey(ctx, inquiry_id)]
+    return [survey(ctx, case.inquiry_id, Channel(case.channel), case.account, case.ticket)]
 
 
-def survey(ctx: Context, inquiry_id: str) -> Outgoing:
-    """The answer reached the citizen: ask how the service was (SKM), once per case."""
-    case = ctx.db.execute(
-        sa.update(inquiries)
-        .where(inquiries.c.inquiry_id == inquiry_id)
-        .values(survey_sent_at=ctx.clock.now())
-        .returning(inquiries.c.channel, inquiries.c.account, inquiries.c.ticket)
-    ).one()
-    text = ctx.citizen.templates.render(NoticeKind.survey, ticket=case.ticket)
-    channel = Channel(case.channel)
-    return notice(
-        ctx, NoticeKind.survey, channel, case.account, text, inquiry_id=inquiry_id, ticket=case.ticket
-    )
+def survey(ctx: Context, inquiry_id: str, channel: Channel, account: str, ticket: str | None) -> Outgoing:
+    """The answer reached the citizen: ask how the service was (SKM), once per case (the caller
+    set the case's `survey_sent_at`, from which a rating is awaited)."""
+    text = ctx.citizen.templates.render(NoticeKind.survey, ticket=ticket)
+    return notice(ctx, NoticeKind.survey, channel, account, text, inquiry_id=inquiry_id, ticket=ticket)
 
 
 def send_reply(ctx: Context, inquiry_id: str, text: str) -> list[Outgoing]:

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from shared.runtime.settings import Settings
 from shared.runtime.worker import ContextFactory
+from shared.runtime.worker.writes import Writes
 from shared.sop.citizen import Templates, load_templates
 from shared.sop.classify import Classifier, load_rules
 from shared.sop.clock import SopClock
@@ -42,6 +43,8 @@ class Context:
     # Where citizens' documents stand by registration number (shared/sop/documents.py), read
     # through `db`; None: not consulted.
     documents: DocumentRegistry | None = None
+    # Rows to insert and update, written together at the end of the batch (worker/writes.py).
+    writes: Writes = field(default_factory=Writes)
     after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     def on_commit(self, action: Callable[[], None]) -> None:

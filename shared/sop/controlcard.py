@@ -7,6 +7,7 @@ officer, handed_at, taken_at, done_at, the standard, the time taken in SOP secon
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +34,9 @@ class Closed:
     bidang: str | None
     duration_seconds: float
     breached: bool
+    # The case's topic and service as they stand, when the close came by its task (`close_task`).
+    case_topic: Topic | None = None
+    case_service: Service | None = None
 
     @property
     def assignment(self) -> Assignment:
@@ -76,7 +80,7 @@ def record_step(
         _observe(ctx, step, to_role, duration, standard)
     else:
         row["next_notice_at"] = row["due_at"]
-    ctx.db.execute(sa.insert(handovers).values(row))
+    ctx.writes.insert(handovers, row)
 
 
 def assign(
@@ -96,20 +100,21 @@ def assign(
     standard = standard_seconds(assignment.step)
     due_at = ctx.clock.due_at(handed_at, standard)
     task_id = new_task_id(assignment.role)
-    ctx.db.execute(
-        sa.insert(handovers).values(
-            inquiry_id=inquiry_id,
-            step=assignment.step,
-            from_role=from_role.value,
-            to_role=assignment.role.value,
-            seksi=assignment.seksi,
-            bidang=assignment.bidang,
-            task_id=task_id,
-            handed_at=handed_at,
-            due_at=due_at,
-            next_notice_at=due_at,
-            standard_seconds=standard,
-        )
+    ctx.writes.insert(
+        handovers,
+        {
+            "inquiry_id": inquiry_id,
+            "step": assignment.step,
+            "from_role": from_role.value,
+            "to_role": assignment.role.value,
+            "seksi": assignment.seksi,
+            "bidang": assignment.bidang,
+            "task_id": task_id,
+            "handed_at": handed_at,
+            "due_at": due_at,
+            "next_notice_at": due_at,
+            "standard_seconds": standard,
+        },
     )
     task = Task(
         kind="task",
@@ -130,15 +135,22 @@ def assign(
 
 
 def close_task(ctx: Context, task_id: str, *, officer: str, outcome: str, done_at: datetime) -> Closed | None:
-    """Close the handover behind a task; None when no open task has that id."""
+    """Close the handover behind a task; None when no open task has that id. What the case is
+    about comes with it, read in the same round trip."""
     row = ctx.db.execute(
-        sa.select(handovers)
+        sa.select(handovers, inquiries.c.topic.label("case_topic"), inquiries.c.service.label("case_service"))
+        .join(inquiries, inquiries.c.inquiry_id == handovers.c.inquiry_id)
         .where(handovers.c.task_id == task_id, handovers.c.done_at.is_(None))
-        .with_for_update()
+        .with_for_update(of=handovers)
     ).one_or_none()
     if row is None:
         return None
-    return close_handover(ctx, row, done_at=done_at, officer=officer, outcome=outcome)
+    closed = close_handover(ctx, row, done_at=done_at, officer=officer, outcome=outcome)
+    return dataclasses.replace(
+        closed,
+        case_topic=Topic(row.case_topic) if row.case_topic else None,
+        case_service=Service(row.case_service) if row.case_service else None,
+    )
 
 
 def close_handover(
@@ -153,18 +165,18 @@ def close_handover(
     done_at = max(done_at, row.handed_at)  # a clock behind ours must not make time negative
     duration = ctx.clock.sop_seconds(row.handed_at, done_at)
     breached = duration > row.standard_seconds
-    ctx.db.execute(
-        sa.update(handovers)
-        .where(handovers.c.id == row.id)
-        .values(
-            officer=sa.func.coalesce(officer, handovers.c.officer),
-            outcome=outcome,
-            taken_at=sa.func.coalesce(handovers.c.taken_at, done_at),
-            done_at=done_at,
-            duration_seconds=duration,
-            breached=breached,
-            next_notice_at=None,
-        )
+    ctx.writes.update(
+        handovers,
+        ("id", row.id),
+        {
+            "officer": officer if officer is not None else row.officer,
+            "outcome": outcome,
+            "taken_at": row.taken_at or done_at,
+            "done_at": done_at,
+            "duration_seconds": duration,
+            "breached": breached,
+            "next_notice_at": None,
+        },
     )
     role = Role(row.to_role)
     _observe(ctx, row.step, role, duration, row.standard_seconds)
@@ -173,7 +185,7 @@ def close_handover(
 
 def note_task(ctx: Context, task_id: str, note: str) -> None:
     """Write what the card should say about a task's step beyond its times (e.g. a re-route)."""
-    ctx.db.execute(sa.update(handovers).where(handovers.c.task_id == task_id).values(note=note))
+    ctx.writes.update(handovers, ("task_id", task_id), {"note": note})
 
 
 def _observe(ctx: Context, step: int, role: Role, duration: float, standard: int) -> None:

@@ -40,10 +40,15 @@ def notice(
 ) -> Outgoing:
     now = ctx.clock.now()
     notice_id = uuid.uuid4().hex
-    ctx.db.execute(
-        sa.insert(notices).values(
-            notice_id=notice_id, inquiry_id=inquiry_id, kind=kind.value, channel=channel.value, created_at=now
-        )
+    ctx.writes.insert(
+        notices,
+        {
+            "notice_id": notice_id,
+            "inquiry_id": inquiry_id,
+            "kind": kind.value,
+            "channel": channel.value,
+            "created_at": now,
+        },
     )
     ctx.on_commit(lambda: ctx.metrics.citizen_notices.labels(kind.value).inc())
     message = CitizenNotice(

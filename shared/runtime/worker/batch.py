@@ -1,6 +1,7 @@
 """One batch's database side: decode, claim, handle and write the outbox in one transaction.
 
-The fast pass claims every key at once, runs each handler and writes every output at once. If
+The fast pass claims every key at once, runs each handler, then writes every handler's deferred
+rows (`writes`) and every output at once. If
 anything in it fails, the transaction is rolled back and the careful pass runs the batch again
 with a savepoint per message, so only the message at fault is dead-lettered.
 """
@@ -20,6 +21,7 @@ from shared.runtime.worker import ledger
 from shared.runtime.worker.decoding import Accepted, Delivery, accept
 from shared.runtime.worker.ledger import OutboxRow
 from shared.runtime.worker.spec import ContextFactory, Outgoing, ServiceSpec
+from shared.runtime.worker.writes import Writes, write_all
 
 
 @dataclass
@@ -92,6 +94,7 @@ class BatchHandler:
             decoded = [a for a in (self._accept(d, batch) for d in deliveries) if a]
             new = ledger.claim_many(db, self.spec.name, [a.key for a in decoded])
             outputs: list[tuple[Outgoing, str]] = []
+            writes: list[Writes] = []
             for route, message, key, sender in decoded:
                 source = self._source(key)
                 if key not in new:
@@ -100,13 +103,12 @@ class BatchHandler:
                 new.discard(key)  # the same key again in this batch is a duplicate
                 ctx = self.make_context(db, sender)
                 produced = route.handle(message, ctx)
-                if produced:
-                    outputs += [(o, source) for o in produced]
-                    batch.new_sources.append(source)
+                outputs += [(o, source) for o in produced]
+                writes.append(ctx.writes)
                 batch.after_commit += ctx.after_commit
                 batch.count("ok")
+            write_all(db, writes)
             batch.outbox += ledger.write_outbox(db, outputs)
-            ledger.hold_sources(db, batch.new_sources)
             self.failpoint("before_db_commit")
         return batch
 
@@ -136,7 +138,9 @@ class BatchHandler:
                 # Handled before; if that run died before publishing, its outputs go out now.
                 batch.take_unsent(db, source)
                 return
-            rows = ledger.write_outbox(db, [(o, source) for o in route.handle(message, ctx)])
+            produced = route.handle(message, ctx)
+            ctx.writes.flush(db)
+            rows = ledger.write_outbox(db, [(o, source) for o in produced])
             savepoint.commit()
         except Rejected as rejected:
             savepoint.rollback()

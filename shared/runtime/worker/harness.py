@@ -3,7 +3,8 @@
 The message goes through the same decoding as a delivery (JSON on the wire, the schema picks the
 route, `wants` may pass it over); the handler runs in the caller's open transaction, which a test
 rolls back (`rolled_back`), with whatever context the test built (a fixed clock, say). What it
-would publish comes back; what it wrote is in the transaction, for the test to read.
+would publish comes back; what it wrote (its deferred writes too) is in the transaction, for the
+test to read.
 """
 
 from __future__ import annotations
@@ -53,8 +54,10 @@ def run_route(
     savepoint = ctx.db.begin_nested()
     try:
         outgoing = accepted.route.handle(accepted.message, ctx)
+        ctx.writes.flush(ctx.db)
     except BaseException:
         savepoint.rollback()
+        ctx.writes.ops.clear()
         ctx.after_commit.clear()
         raise
     savepoint.commit()
@@ -66,6 +69,7 @@ def run_tick(spec: ServiceSpec[C], ctx: C) -> list[Outgoing]:
     """The spec's periodic work once, in the caller's transaction."""
     assert spec.tick is not None, f"{spec.name} has no periodic work"
     outgoing = spec.tick(ctx)
+    ctx.writes.flush(ctx.db)
     _after_commit(ctx)
     return outgoing
 

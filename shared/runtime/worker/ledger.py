@@ -46,16 +46,19 @@ def claim(db: Connection, consumer: str, key: str) -> bool:
 
 
 def claim_many(db: Connection, consumer: str, keys: list[str]) -> set[str]:
-    """`claim` for a whole batch in one round trip: the keys not handled before."""
+    """`claim` for a whole batch in one round trip: the keys not handled before. Each new key's
+    source (`<consumer>:<key>`) is held at once (`hold_sources`), in the same statement."""
     if not keys:
         return set()
+    c = processed_messages.c
+    source = sa.func.hashtextextended(sa.literal(f"{consumer}:") + c.message_key, 0)
     stmt = (
         sa.dialects.postgresql.insert(processed_messages)
         .values([{"consumer": consumer, "message_key": k} for k in dict.fromkeys(keys)])
         .on_conflict_do_nothing()
-        .returning(processed_messages.c.message_key)
+        .returning(c.message_key, sa.func.pg_advisory_lock(source))
     )
-    return set(db.scalars(stmt))
+    return {row.message_key for row in db.execute(stmt)}
 
 
 def write_outbox(db: Connection, items: list[tuple[Outgoing, str]]) -> list[OutboxRow]:
@@ -110,12 +113,30 @@ def release_sources(db: Connection) -> None:
         db.invalidate()  # the session ends, and PostgreSQL drops its locks with it
 
 
-def mark_sent(db: Connection, ids: list[int]) -> None:
-    """Mark published rows sent. Raises DBAPIError when the database is away: the caller decides."""
-    if not ids:
-        return
-    with db.begin():
-        # Without waiting for the disk: a mark lost in a database crash only lets a later
-        # duplicate of the input publish these rows again, and downstream de-duplicates.
-        db.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-        db.execute(sa.update(outbox).where(outbox.c.id.in_(ids)).values(sent_at=sa.func.now()))
+def mark_sent_and_release(db: Connection, ids: list[int]) -> bool:
+    """After the publish: mark the rows sent, then drop the batch's advisory locks, in one round
+    trip (one string of statements, sent whole because psycopg2 opens no transaction of its own).
+
+    The mark is committed without waiting for the disk: a mark lost in a database crash only lets
+    a later duplicate of the input publish these rows again, and downstream de-duplicates. False
+    when the database is away: the rows stay unsent (as harmless), the session is dropped and
+    PostgreSQL drops its locks with it.
+    """
+    mark = (
+        "BEGIN; SET LOCAL synchronous_commit TO OFF;"
+        " UPDATE outbox SET sent_at = now() WHERE id = ANY(%(ids)s); COMMIT; "
+        if ids
+        else ""
+    )
+    raw = db.connection.dbapi_connection
+    assert raw is not None
+    try:
+        raw.autocommit = True
+        cursor = raw.cursor()
+        cursor.execute(mark + "SELECT pg_advisory_unlock_all()", {"ids": ids})
+        cursor.close()
+        raw.autocommit = False
+    except db.dialect.loaded_dbapi.Error:
+        db.invalidate()
+        return False
+    return True

@@ -139,14 +139,13 @@ class Worker:
                 channel.basic_ack(delivery_tag=deliveries[-1].tag, multiple=True)
                 channel.tx_commit()
                 self.failpoint("after_amqp_commit")
-                try:
-                    ledger.mark_sent(db, [row.id for row in batch.outbox])
-                except DBAPIError as e:
-                    # Published already. Left unsent, the rows are harmless: their input was acked,
-                    # so nothing takes them up again (a later duplicate of the input would resend).
-                    self.log.warning("outbox_mark_failed", rows=len(batch.outbox), error=type(e).__name__)
-            finally:
+            except BaseException:
                 ledger.release_sources(db)
+                raise
+            if not ledger.mark_sent_and_release(db, [row.id for row in batch.outbox]):
+                # Published already. Left unsent, the rows are harmless: their input was acked,
+                # so nothing takes them up again (a later duplicate of the input would resend).
+                self.log.warning("outbox_mark_failed", rows=len(batch.outbox))
         for action in batch.after_commit:
             action()
         self.metrics.count_batch(name, batch.outcomes, [r.reason for _d, r in batch.dead])
@@ -171,6 +170,7 @@ class Worker:
         with self.engine.begin() as db:
             ctx = self.make_context(db, None)
             outgoing = self.spec.tick(ctx)
+            ctx.writes.flush(db)
             for o in outgoing:
                 amqp.publish(
                     channel, self.spec.name, o.exchange, o.routing_key, to_json(o.message), o.message_id

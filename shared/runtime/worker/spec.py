@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from sqlalchemy.engine import Connection, Engine
 
 from shared.runtime import topology
+from shared.runtime.worker.writes import Writes
 
 if TYPE_CHECKING:
     from shared.runtime.settings import Settings
@@ -42,14 +43,18 @@ class Outgoing:
 
 
 class HandlerContext(Protocol):
-    """What the loop needs of the context a service hands its handlers: the open transaction, and
-    work to run only once it has committed (metric updates, say)."""
+    """What the loop needs of the context a service hands its handlers: the open transaction, the
+    writes deferred to the end of the batch (`writes`), and work to run only once it has committed
+    (metric updates, say)."""
 
     @property
     def db(self) -> Connection: ...
 
     @property
     def after_commit(self) -> list[Callable[[], None]]: ...
+
+    @property
+    def writes(self) -> Writes: ...
 
 
 # Builds a handler's context for one message: the open transaction, and the AMQP user_id that

@@ -42,14 +42,17 @@ def a_case(ctx: Context, now: FrozenTime) -> str:
     return registered(ctx, sent_at=now.at).inquiry_id
 
 
-def card_row(db: Connection, inquiry_id: str, step: int) -> sa.Row[object]:
-    return db.execute(
+def card_row(ctx: Context, inquiry_id: str, step: int) -> sa.Row[object]:
+    """A step's row on the card, as the batch leaves it (its deferred writes written)."""
+    ctx.writes.flush(ctx.db)
+    return ctx.db.execute(
         sa.select(handovers).where(handovers.c.inquiry_id == inquiry_id, handovers.c.step == step)
     ).one()
 
 
 def handed_to_kasi(ctx: Context, now: FrozenTime) -> Task:
     out = assign(ctx, a_case(ctx, now), KASI, from_role=Role.admin, handed_at=now.at)
+    ctx.writes.flush(ctx.db)
     assert isinstance(out.message, Task)
     return out.message
 
@@ -78,7 +81,7 @@ def test_a_finished_step_without_a_task_is_written_with_its_time_against_the_sta
     record_step(
         ctx, inquiry_id, 8, Role.admin, Role.pemohon, handed_at=handed, done_at=handed + timedelta(seconds=90)
     )
-    row = card_row(ctx.db, inquiry_id, 8)
+    row = card_row(ctx, inquiry_id, 8)
     assert (row.from_role, row.to_role, row.officer, row.task_id) == ("admin", "pemohon", None, None)
     assert (row.handed_at, row.taken_at, row.done_at) == (handed, None, handed + timedelta(seconds=90))
     assert (row.standard_seconds, row.due_at) == (120, handed + timedelta(minutes=2))
@@ -88,7 +91,7 @@ def test_a_finished_step_without_a_task_is_written_with_its_time_against_the_sta
 def test_registration_writes_steps_1_and_2_by_the_citizen_to_the_admin(ctx: Context, now: FrozenTime) -> None:
     sent = now.at - timedelta(minutes=7)
     inquiry_id = registered(ctx, sent_at=sent).inquiry_id
-    step1, step2 = card_row(ctx.db, inquiry_id, 1), card_row(ctx.db, inquiry_id, 2)
+    step1, step2 = card_row(ctx, inquiry_id, 1), card_row(ctx, inquiry_id, 2)
     assert (step1.from_role, step1.to_role, step1.handed_at, step1.done_at) == (
         "pemohon",
         "admin",
@@ -102,7 +105,7 @@ def test_registration_writes_steps_1_and_2_by_the_citizen_to_the_admin(ctx: Cont
 def test_an_open_step_without_a_task_waits_for_its_due_time(ctx: Context, now: FrozenTime) -> None:
     inquiry_id = a_case(ctx, now)
     record_step(ctx, inquiry_id, 8, Role.admin, Role.pemohon, handed_at=now.at, done_at=None)
-    row = card_row(ctx.db, inquiry_id, 8)
+    row = card_row(ctx, inquiry_id, 8)
     assert (row.done_at, row.duration_seconds, row.breached) == (None, None, None)
     assert row.due_at == row.next_notice_at == now.at + timedelta(minutes=2)
     assert ctx.after_commit == [], "nothing to measure until it is done"
@@ -115,7 +118,7 @@ def test_a_step_is_breached_only_when_it_takes_longer_than_its_standard(
     inquiry_id = a_case(ctx, now)
     done = now.at + timedelta(seconds=seconds)
     record_step(ctx, inquiry_id, 8, Role.admin, Role.pemohon, handed_at=now.at, done_at=done)
-    assert card_row(ctx.db, inquiry_id, 8).breached is breached
+    assert card_row(ctx, inquiry_id, 8).breached is breached
 
 
 def test_handing_a_case_to_a_unit_opens_its_handover_and_makes_the_units_task(
@@ -130,7 +133,7 @@ def test_handing_a_case_to_a_unit_opens_its_handover_and_makes_the_units_task(
     assert (task.step, task.role, task.seksi, task.bidang) == (3, Role.kasi, "identitas_penduduk", "pdp")
     assert (task.service, task.topic, task.summary) == (Service.kia, Topic.informasi, INQUIRY["text"])
     assert (task.assigned_at, task.due_at) == (now.at, now.at + timedelta(minutes=5))
-    row = card_row(ctx.db, inquiry_id, 3)
+    row = card_row(ctx, inquiry_id, 3)
     assert (row.from_role, row.to_role, row.seksi, row.bidang) == (
         "admin",
         "kasi",
@@ -148,8 +151,10 @@ def test_closing_a_task_records_the_officer_the_outcome_and_the_time_taken(
     task = handed_to_kasi(ctx, now)
     done = now.advance(minutes=3)
     closed = close_task(ctx, task.task_id, officer="Kasi Hendra", outcome="answered", done_at=done)
-    assert closed == Closed(task.inquiry_id, 3, Role.kasi, "identitas_penduduk", "pdp", 180, False)
-    row = card_row(ctx.db, task.inquiry_id, 3)
+    assert closed == Closed(
+        task.inquiry_id, 3, Role.kasi, "identitas_penduduk", "pdp", 180, False, Topic.informasi, Service.kia
+    )
+    row = card_row(ctx, task.inquiry_id, 3)
     assert (row.officer, row.outcome, row.done_at, row.duration_seconds) == (
         "Kasi Hendra",
         "answered",
@@ -173,7 +178,7 @@ def test_an_officers_earlier_receipt_stays_on_the_card_when_the_task_is_closed(
     )
     done = now.advance(minutes=2)
     close_task(ctx, task.task_id, officer="Hendra", outcome="escalated", done_at=done)
-    row = card_row(ctx.db, task.inquiry_id, 3)
+    row = card_row(ctx, task.inquiry_id, 3)
     assert (row.officer, row.taken_at, row.done_at, row.outcome) == ("Hendra", taken, done, "escalated")
     assert row.duration_seconds == 180, "the time runs from the handover, not from the receipt"
 
@@ -184,7 +189,7 @@ def test_a_task_closed_after_its_standard_is_breached(ctx: Context, now: FrozenT
         ctx, task.task_id, officer="Hendra", outcome="answered", done_at=now.advance(minutes=7)
     )
     assert closed is not None and closed.breached and closed.duration_seconds == 420
-    assert card_row(ctx.db, task.inquiry_id, 3).breached is True
+    assert card_row(ctx, task.inquiry_id, 3).breached is True
 
 
 def test_closing_a_task_twice_returns_none_the_second_time_and_leaves_the_card_as_it_was(
@@ -193,10 +198,10 @@ def test_closing_a_task_twice_returns_none_the_second_time_and_leaves_the_card_a
     task = handed_to_kasi(ctx, now)
     first = now.advance(minutes=2)
     assert close_task(ctx, task.task_id, officer="A", outcome="answered", done_at=first) is not None
-    before = card_row(ctx.db, task.inquiry_id, 3)
+    before = card_row(ctx, task.inquiry_id, 3)
     again = close_task(ctx, task.task_id, officer="B", outcome="done", done_at=now.advance(minutes=9))
     assert again is None
-    assert card_row(ctx.db, task.inquiry_id, 3) == before
+    assert card_row(ctx, task.inquiry_id, 3) == before
 
 
 def test_closing_a_task_nobody_was_given_returns_none(ctx: Context, now: FrozenTime) -> None:
@@ -206,8 +211,8 @@ def test_closing_a_task_nobody_was_given_returns_none(ctx: Context, now: FrozenT
 def test_a_done_time_before_the_handover_never_makes_the_time_negative(ctx: Context, now: FrozenTime) -> None:
     inquiry_id = a_case(ctx, now)
     record_step(ctx, inquiry_id, 8, Role.admin, Role.pemohon, handed_at=now.at, done_at=None)
-    closed = close_handover(ctx, card_row(ctx.db, inquiry_id, 8), done_at=now.at - timedelta(seconds=30))
-    row = card_row(ctx.db, inquiry_id, 8)
+    closed = close_handover(ctx, card_row(ctx, inquiry_id, 8), done_at=now.at - timedelta(seconds=30))
+    row = card_row(ctx, inquiry_id, 8)
     assert (closed.duration_seconds, row.duration_seconds, row.done_at, row.taken_at) == (
         0,
         0,
@@ -224,7 +229,7 @@ def test_durations_are_recorded_in_sop_seconds_when_the_clock_runs_faster(
     assert task.due_at == now.at + timedelta(seconds=5), "5 SOP minutes pass in 5 seconds at x60"
     closed = close_task(fast, task.task_id, officer="A", outcome="answered", done_at=now.advance(seconds=6))
     assert closed is not None and (closed.duration_seconds, closed.breached) == (360, True)
-    assert card_row(db, task.inquiry_id, 3).standard_seconds == 300
+    assert card_row(fast, task.inquiry_id, 3).standard_seconds == 300
 
 
 def test_night_hours_do_not_count_toward_a_steps_time_on_the_office_calendar(

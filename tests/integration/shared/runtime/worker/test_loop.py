@@ -17,7 +17,7 @@ from shared.runtime import topology
 from shared.runtime.metrics import build_worker_metrics
 from shared.runtime.settings import Settings
 from shared.runtime.storage import inquiries, make_engine
-from shared.runtime.worker import Outgoing, Route, ServiceSpec, Worker
+from shared.runtime.worker import Outgoing, Route, ServiceSpec, Worker, Writes
 from shared.sop.contracts import Inquiry, schema_name
 from tests.helpers import INQUIRY, InProcess, drain, publish, ready_count, wait_for
 
@@ -52,6 +52,7 @@ def test_a_handler_that_raises_dead_letters_that_message_and_keeps_the_rest(sett
         """The least a handler's context can be: the loop knows nothing of the SOP."""
 
         db: Connection
+        writes: Writes = field(default_factory=Writes)
         after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     def handle(message: Inquiry, ctx: Bare) -> list[Outgoing]:
