@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from services.router.escalation import escalate_overdue
 from shared.runtime import topology
@@ -153,21 +154,28 @@ def reply_for_resolved(event: CaseResolved, ctx: Context) -> list[Outgoing]:
 
 def close_delivery(receipt: Receipt, ctx: Context) -> list[Outgoing]:
     """The connector delivered the reply: step 8 is done, and the citizen is asked how it went."""
+    # One statement marks the case delivered (at most once: the guard on delivered_at) and reads
+    # its step 8, which that guard also keeps any other receipt from closing.
     case = ctx.db.execute(
         sa.update(inquiries)
-        .where(inquiries.c.reply_id == receipt.reply_id, inquiries.c.delivered_at.is_(None))
+        .where(
+            inquiries.c.reply_id == receipt.reply_id,
+            inquiries.c.delivered_at.is_(None),
+            handovers.c.inquiry_id == inquiries.c.inquiry_id,
+            handovers.c.step == 8,
+        )
         .values(delivered_at=receipt.delivered_at, survey_sent_at=ctx.clock.now())
-        .returning(inquiries.c.inquiry_id, inquiries.c.channel, inquiries.c.account, inquiries.c.ticket)
+        .returning(
+            *handovers.c,
+            inquiries.c.channel.label("case_channel"),
+            inquiries.c.account.label("case_account"),
+            inquiries.c.ticket.label("case_ticket"),
+        )
     ).one_or_none()
     if case is None:
         raise Rejected("unknown_reply", "no undelivered reply has this reply_id")
-    step8 = ctx.db.execute(
-        sa.select(handovers)
-        .where(handovers.c.inquiry_id == case.inquiry_id, handovers.c.step == 8)
-        .with_for_update()
-    ).one()
-    close_handover(ctx, step8, done_at=receipt.delivered_at)
-    return [survey(ctx, case.inquiry_id, Channel(case.channel), case.account, case.ticket)]
+    close_handover(ctx, case, done_at=receipt.delivered_at)
+    return [survey(ctx, case.inquiry_id, Channel(case.case_channel), case.case_account, case.case_ticket)]
 
 
 def survey(ctx: Context, inquiry_id: str, channel: Channel, account: str, ticket: str | None) -> Outgoing:
@@ -181,16 +189,15 @@ def send_reply(ctx: Context, inquiry_id: str, text: str) -> list[Outgoing]:
     """Answer the citizen (step 8): exactly one reply per inquiry, whatever arrives twice."""
     now = ctx.clock.now()
     reply_id = uuid.uuid4().hex
-    steps = list(
-        ctx.db.scalars(
-            sa.select(handovers.c.step).where(handovers.c.inquiry_id == inquiry_id).order_by(handovers.c.id)
-        )
+    steps_so_far = (
+        sa.select(sa.func.array_agg(aggregate_order_by(handovers.c.step, handovers.c.id)))
+        .where(handovers.c.inquiry_id == inquiries.c.inquiry_id)
+        .scalar_subquery()
     )
-    path = path_of(steps)
     case = ctx.db.execute(
         sa.update(inquiries)
         .where(inquiries.c.inquiry_id == inquiry_id, inquiries.c.reply_id.is_(None))
-        .values(reply_id=reply_id, reply_text=text, replied_at=now, path=path)
+        .values(reply_id=reply_id, reply_text=text, replied_at=now)
         .returning(
             inquiries.c.channel,
             inquiries.c.upstream_id,
@@ -198,10 +205,13 @@ def send_reply(ctx: Context, inquiry_id: str, text: str) -> list[Outgoing]:
             inquiries.c.topic,
             inquiries.c.received_at,
             inquiries.c.ticket,
+            steps_so_far.label("steps"),
         )
     ).one_or_none()
     if case is None:
         return []  # already answered: the citizen gets one reply
+    path = path_of(case.steps or [])
+    ctx.writes.update(inquiries, ("inquiry_id", inquiry_id), {"path": path})
     record_step(ctx, inquiry_id, 8, Role.admin, Role.pemohon, handed_at=now, done_at=None)
     ctx.on_commit(lambda: ctx.metrics.replies.labels(case.channel).inc())
     reply = Reply(

@@ -3,14 +3,18 @@
 In a throwaway vhost and database on the local servers it runs the real services (`bamsos run`,
 separate processes) with instant simulated staff and connector, and measures:
 
-- throughput: N inquiries flooded over every path, first publish to last reply;
+- throughput: N inquiries flooded over every path, from the first publish until the last case's
+  receipt has closed its step 8 and the reporter has counted its reply (not merely the last reply);
 - latency: M inquiries sent open-loop at a fixed share (default 50%) of that throughput, reply time
-  minus send time, p50/p95/p99 — staff answer at once, so this is the pipeline's own latency;
+  minus send time, p50/p95/p99 — staff answer at once, so this is the pipeline's own latency; a
+  reply that never comes counts as infinitely late and fails the run;
+- arrival order in the admin's queue (every task there is its case's first), by ticket;
 - each service's handling time (its `bamsos_handling_seconds` histogram), peak RSS of every
   process, and CPU seconds per inquiry;
 - the references: a bare pika chain with no database (the ceiling) and a naive per-message chain
   (consume, validate, one commit, confirmed publish, ack), both with 5 hops and inquiry-sized bodies.
 
+With `--scale-out` the same invocation runs again with two copies of intake and of the router.
 It prints the ratios and writes everything as JSON, to compare commits. Numbers swing between runs
 on a shared 2-core machine: compare figures of one run, or medians of several.
 """
@@ -18,11 +22,11 @@ on a shared 2-core machine: compare figures of one run, or medians of several.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
 import socket
-import statistics
 import threading
 import time
 import urllib.request
@@ -31,6 +35,8 @@ from typing import Any
 
 import pika
 import psutil
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
 from services import catalog
 from services.catalog import NAMES as SERVICES
@@ -42,6 +48,7 @@ from shared.devtools.simulation import Connector, Staff
 from shared.runtime import topology
 from shared.runtime.runner import Supervisor
 from shared.runtime.settings import Settings
+from shared.runtime.storage import inquiries, make_engine, report_cases
 from shared.runtime.worker import to_json
 from shared.sop.contracts import Inquiry
 from shared.sop.orgchart import load_chart
@@ -57,27 +64,52 @@ class ServiceFigures:
 
 
 @dataclass
+class OrderFigures:
+    """Arrival order in the admin's queue, where every task is its case's first: a task arriving
+    after one registered later (a higher ticket) is out of order."""
+
+    tasks: int
+    out_of_order: int
+
+
+@dataclass
 class BenchResult:
     inquiries: int
-    routers: int
+    copies: dict[str, int]
     throughput_per_s: float
     latency_rate_per_s: float
     latency_inquiries: int
+    latency_missing: int
     latency_ms: dict[str, float]
     cpu_ms_per_inquiry: float
     services: dict[str, ServiceFigures]
+    admin_queue_order: OrderFigures
     bare_chain_per_s: float | None = None
     naive_chain_per_s: float | None = None
     ratios: dict[str, float] = field(default_factory=dict)
     machine: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def failures(self) -> list[str]:
+        """What makes the run's figures untrue: replies that never came, or order lost with one copy."""
+        out = []
+        if self.latency_missing:
+            out.append(f"{self.latency_missing} of {self.latency_inquiries} latency inquiries got no reply")
+        if self.copies.get("router", 1) == 1 and self.admin_queue_order.out_of_order:
+            out.append(f"{self.admin_queue_order.out_of_order} admin tasks out of order with one router")
+        return out
+
     def lines(self) -> list[str]:
+        copies = ", ".join(f"{n} {name}" for name, n in self.copies.items())
+        order = self.admin_queue_order
         out = [
             f"pipeline: {self.throughput_per_s:.0f} inquiries/s end to end ({self.inquiries} inquiries, "
-            f"{self.routers} router(s))",
-            f"latency at {self.latency_rate_per_s:.0f}/s ({self.latency_inquiries} inquiries): "
+            f"{copies}; clock stopped when the last receipt and reporter event were handled)",
+            f"latency at {self.latency_rate_per_s:.0f}/s ({self.latency_inquiries} inquiries, "
+            f"{self.latency_missing} without a reply): "
             + "  ".join(f"{k} {v:.0f} ms" for k, v in self.latency_ms.items()),
             f"CPU per inquiry (all services): {self.cpu_ms_per_inquiry:.1f} ms",
+            f"admin queue arrival order: {order.out_of_order} of {order.tasks} tasks after a later case's",
         ]
         for name, s in self.services.items():
             handling = (
@@ -95,6 +127,7 @@ class BenchResult:
                 f"naive chain (5 hops, commit + confirm per message): {self.naive_chain_per_s:.0f} msg/s"
             )
         out += [f"ratio {k}: {v:.2f}" for k, v in self.ratios.items()]
+        out += [f"FAILED: {f}" for f in self.failures]
         return out
 
 
@@ -179,13 +212,16 @@ def run_bench(
     count: int,
     latency_count: int,
     load_share: float = 0.5,
-    routers: int = 1,
+    copies: dict[str, int] | None = None,
     references: bool = True,
     seed: int = 7,
 ) -> BenchResult:
+    """One run: the pipeline (with `copies` of some services, e.g. {"router": 2}), then the
+    reference chains on the same vhost and database server."""
     ctl = shutil.which("rabbitmqctl")
     if ctl is None:
         raise RuntimeError("rabbitmqctl is not on PATH; the benchmark makes its own vhost with it")
+    copies = {name: copies.get(name, 1) for name in SERVICES} if copies else dict.fromkeys(SERVICES, 1)
     chart = load_chart(settings.org_chart)
     with (
         temporary_vhost(settings.amqp_url, [ctl], prefix="bamsos-bench") as amqp_url,
@@ -203,19 +239,23 @@ def run_bench(
             BAMSOS_METRICS_PORTS=json.dumps(ports),
             BAMSOS_LOG_LEVEL="warning",
         )
-        names = list(SERVICES) + [f"router#{n}" for n in range(2, routers + 1)]
+        names = [name if n == 1 else f"{name}#{n}" for name in SERVICES for n in range(1, copies[name] + 1)]
         supervisor = Supervisor(names, env)
         for name in names:
             supervisor.start(name)
         staff = Staff(amqp_url, chart).start()
         connector = Connector(amqp_url).start()
+        engine = make_engine(database_url)
         try:
-            result = _measure(amqp_url, supervisor, ports, connector, count, latency_count, load_share, seed)
+            result = _measure(
+                amqp_url, engine, supervisor, ports, connector, count, latency_count, load_share, seed
+            )
         finally:
             staff.stop()
             connector.stop()
             supervisor.stop_all()
-        result.routers = routers
+            engine.dispose()
+        result.copies = {name: n for name, n in copies.items() if n > 1} or {"router": 1}
         if references:
             body_sizes = make_inquiries(count, seed=seed)
             bodies = [to_json(i) for i in body_sizes]
@@ -229,8 +269,48 @@ def run_bench(
     return result
 
 
+def _settled(engine: Engine) -> int:
+    """Cases whose whole trail is handled: the receipt closed step 8, the reporter saw the reply."""
+    with engine.connect() as db:
+        return int(
+            db.scalar(
+                sa.select(sa.func.count())
+                .select_from(
+                    inquiries.join(report_cases, report_cases.c.inquiry_id == inquiries.c.inquiry_id)
+                )
+                .where(inquiries.c.delivered_at.is_not(None), report_cases.c.replied_at.is_not(None))
+            )
+            or 0
+        )
+
+
+def _tap_admin_queue(channel: Any) -> str:
+    """A copy of every task the admin's queue gets, in the order it gets them."""
+    tap = channel.queue_declare("", exclusive=True).method.queue
+    channel.queue_bind(tap, topology.TASKS, routing_key="admin")
+    return str(tap)
+
+
+def _admin_order(channel: Any, tap: str) -> OrderFigures:
+    tickets: list[str] = []
+    while (got := channel.basic_get(tap, auto_ack=True))[0] is not None:
+        tickets.append(json.loads(got[2]).get("ticket") or "")
+    return arrival_order(tickets)
+
+
+def arrival_order(tickets: list[str]) -> OrderFigures:
+    """How many tasks arrived after a task of a case registered later (a higher ticket number)."""
+    late, highest = 0, -1
+    for ticket in tickets:
+        number = int(ticket.rsplit("-", 1)[-1]) if ticket else -1
+        late += number < highest
+        highest = max(highest, number)
+    return OrderFigures(tasks=len(tickets), out_of_order=late)
+
+
 def _measure(
     amqp_url: str,
+    engine: Engine,
     supervisor: Supervisor,
     ports: dict[str, int],
     connector: Connector,
@@ -247,22 +327,31 @@ def _measure(
     ):
         raise RuntimeError("the services did not start")
     # Warm up (connections, caches) before measuring.
-    for inquiry in make_inquiries(50, seed=seed + 1):
+    warm = 50
+    for inquiry in make_inquiries(warm, seed=seed + 1):
         _fast_publish(channel, inquiry)
-    wait_until(lambda: len(connector.replies) >= 50, 60)
+    if not wait_until(lambda: _settled(engine) >= warm, 60, every=0.05):
+        raise RuntimeError("the warm-up inquiries were not all handled")
 
+    tap = _tap_admin_queue(channel)
     flood = make_inquiries(count, seed=seed)
     with _Sampler(supervisor) as sampler:
         cpu_before = sampler.cpu_seconds()
         started = time.perf_counter()
         for inquiry in flood:
             _fast_publish(channel, inquiry)
-        done = wait_until(lambda: len(connector.replies) >= 50 + count, 600)
+        # The flood is through when every case's receipt and reply event are handled, not at the
+        # last reply: the work after it is the pipeline's too.
+        done = wait_until(lambda: len(connector.replies) >= warm + count, 600) and wait_until(
+            lambda: _settled(engine) >= warm + count, 60
+        )
         elapsed = time.perf_counter() - started
         cpu_after = sampler.cpu_seconds()
     if not done:
-        raise RuntimeError(f"only {len(connector.replies) - 50} of {count} replies came back")
+        raise RuntimeError(f"only {_settled(engine) - warm} of {count} inquiries were settled in time")
     throughput = count / elapsed
+    order = _admin_order(channel, tap)
+    channel.queue_delete(tap)
 
     # Open loop at a fixed rate: send times are scheduled, never waiting for replies.
     rate = throughput * load_share
@@ -276,10 +365,12 @@ def _measure(
         sent[inquiry.id] = time.monotonic()
         _fast_publish(channel, inquiry)
         connection.process_data_events(time_limit=0)
-    wait_until(lambda: all(i in connector.arrived for i in sent), 300)
+    wait_until(lambda: all(i in connector.arrived for i in sent), 120)
     connection.close()
-    latencies = sorted(1000 * (connector.arrived[i] - t) for i, t in sent.items() if i in connector.arrived)
-    quantiles = statistics.quantiles(latencies, n=100, method="inclusive")
+    # A reply that never came counts as infinitely late: it stays in the percentiles.
+    arrived = connector.arrived
+    latencies = sorted(1000 * (arrived[i] - t) if i in arrived else math.inf for i, t in sent.items())
+    missing = sum(1 for v in latencies if v == math.inf)
 
     services: dict[str, ServiceFigures] = {}
     for name in SERVICES:
@@ -294,14 +385,21 @@ def _measure(
     cpu_total = sum(cpu_after.values()) - sum(cpu_before.values())
     return BenchResult(
         inquiries=count,
-        routers=1,
+        copies={},
         throughput_per_s=throughput,
         latency_rate_per_s=rate,
         latency_inquiries=len(latencies),
-        latency_ms={"p50": quantiles[49], "p95": quantiles[94], "p99": quantiles[98]},
+        latency_missing=missing,
+        latency_ms={f"p{q}": _percentile(latencies, q) for q in (50, 95, 99)},
         cpu_ms_per_inquiry=1000 * cpu_total / count,
         services=services,
+        admin_queue_order=order,
     )
+
+
+def _percentile(ordered: list[float], q: int) -> float:
+    """Nearest-rank percentile of a sorted list (which may end in infinities: missing replies)."""
+    return ordered[min(len(ordered) - 1, math.ceil(q * len(ordered) / 100) - 1)]
 
 
 def to_json_file(

@@ -1,4 +1,5 @@
-"""`bamsos bench`, run tiny: it works end to end and writes its results; its numbers are not judged."""
+"""`bamsos bench`, run tiny: it works end to end (one copy, then two of intake and the router) and
+writes its results; its speed is not judged, but a missing reply or lost order would fail it."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ def test_bench_measures_the_pipeline_and_both_references_and_writes_json(
             "60",
             "--latency-inquiries",
             "30",
+            "--scale-out",
             "--laporan-cases",
             "300",
             "--out",
@@ -47,8 +49,11 @@ def test_bench_measures_the_pipeline_and_both_references_and_writes_json(
     assert result.returncode == 0, result.stderr[-2000:]
     assert "ratio pipeline/bare" in result.stdout and "ratio pipeline/naive" in result.stdout
     results = json.loads(out.read_text())
-    [run] = results["runs"]
-    assert run["inquiries"] == 60 and run["latency_inquiries"] == 30
+    run, scaled = results["runs"]
+    assert run["inquiries"] == 60 and run["latency_inquiries"] == 30 and run["latency_missing"] == 0
+    assert (run["copies"], scaled["copies"]) == ({"router": 1}, {"intake": 2, "router": 2})
+    assert run["admin_queue_order"]["tasks"] > 0 and run["admin_queue_order"]["out_of_order"] == 0
+    assert scaled["services"]["router"]["processes"] == 2 and scaled["services"]["intake"]["processes"] == 2
     assert set(run["services"]) == {"intake", "router", "editor_bridge", "pickup_bridge", "reporter"}
     assert all(s["peak_rss_mb"] > 0 for s in run["services"].values())
     assert run["bare_chain_per_s"] > 0 and run["naive_chain_per_s"] > 0
