@@ -12,8 +12,6 @@ once a second, with no other message needed.
 
 from __future__ import annotations
 
-import uuid
-
 import sqlalchemy as sa
 
 from shared.runtime import topology
@@ -58,7 +56,9 @@ def escalate_overdue(ctx: Context) -> list[Outgoing]:
             continue
         notice = Task(
             kind="notice",
-            task_id=f"notice-{uuid.uuid4().hex}",
+            # One id per handover and level: a notice resent after a crash between the broker's
+            # commit and the database's is the same message, which consumers recognise.
+            task_id=f"notice-{row.id}-{level}",
             inquiry_id=row.inquiry_id,
             step=row.step,
             role=to.role,

@@ -72,7 +72,15 @@ def demo(
 @click.option("--kill-every", default=2.0, show_default=True, help="Seconds between kill -9s.")
 @click.option("--broker-restarts", default=1, show_default=True, help="Restarts of the local RabbitMQ.")
 @click.option("--database-restarts", default=1, show_default=True, help="Restarts of the local PostgreSQL.")
-@click.option("--seed", type=int, default=None)
+@click.option("--copies", default=2, show_default=True, help="Processes of each service (replicas).")
+@click.option(
+    "--time-scale",
+    default=60.0,
+    show_default=True,
+    help="SOP clock speed: 60 makes a 5-minute standard pass in 5 seconds, so slow staff breach it.",
+)
+@click.option("--seed", type=int, default=None, help="Replays a run's fault plan (printed in its report).")
+@click.option("--deadline", default=600.0, show_default=True, help="Stop and check after this long.")
 @click.option(
     "--restart-host-servers",
     is_flag=True,
@@ -84,10 +92,18 @@ def chaos(
     kill_every: float,
     broker_restarts: int,
     database_restarts: int,
+    copies: int,
+    time_scale: float,
     seed: int | None,
+    deadline: float,
     restart_host_servers: bool,
 ) -> None:
     """Inject faults into a throwaway pipeline and check nothing was lost or doubled (needs root).
+
+    It runs --copies processes of each service on an SOP clock --time-scale times faster, with part
+    of the simulated staff slow so steps breach and notices climb the ladder; kills every service
+    (the router most), restarts the broker and the database, on a plan drawn from --seed; then
+    checks replies, control cards, paths and notices per ladder level, and exits non-zero if one fails.
 
     A development tool: besides kill -9 of its own services it restarts the host's RabbitMQ and
     PostgreSQL, which cuts off everything else using them, so it asks for --restart-host-servers.
@@ -108,6 +124,9 @@ def chaos(
         broker_restarts=broker_restarts,
         database_restarts=database_restarts,
         seed=seed,
+        deadline=deadline,
+        copies=copies,
+        time_scale=time_scale,
     )
     for line in report.lines():
         click.echo(line)
@@ -119,7 +138,8 @@ def chaos(
 @click.option("--latency-inquiries", default=2000, show_default=True, help="Sent at a fixed rate.")
 @click.option("--load", default=0.5, show_default=True, help="That rate, as a share of the throughput.")
 @click.option("--routers", default=1, show_default=True, help="Copies of the router.")
-@click.option("--scale-out", is_flag=True, help="Also run with 2 routers, to compare.")
+@click.option("--intakes", default=1, show_default=True, help="Copies of intake.")
+@click.option("--scale-out", is_flag=True, help="Also run with 2 copies of intake and of the router.")
 @click.option("--references/--no-references", default=True, show_default=True)
 @click.option(
     "--laporan-cases",
@@ -133,6 +153,7 @@ def bench(
     latency_inquiries: int,
     load: float,
     routers: int,
+    intakes: int,
     scale_out: bool,
     references: bool,
     laporan_cases: tuple[int, ...],
@@ -142,27 +163,20 @@ def bench(
     from shared.devtools.bench import run_bench, to_json_file
 
     settings = load_settings()
+    plans = [{"router": routers, "intake": intakes}]
+    if scale_out:
+        plans.append({"router": max(2, routers + 1), "intake": max(2, intakes + 1)})
     runs = [
         run_bench(
             settings,
             count=count,
             latency_count=latency_inquiries,
             load_share=load,
-            routers=routers,
-            references=references,
+            copies=plan,
+            references=references and n == 0,
         )
+        for n, plan in enumerate(plans)
     ]
-    if scale_out:
-        runs.append(
-            run_bench(
-                settings,
-                count=count,
-                latency_count=latency_inquiries,
-                load_share=load,
-                routers=max(2, routers + 1),
-                references=False,
-            )
-        )
     for result in runs:
         for line in result.lines():
             click.echo(line)
@@ -177,6 +191,8 @@ def bench(
             laporan = laporan_bench.run(list(laporan_cases), Path(tmp))
     to_json_file(runs, str(out), laporan)
     click.echo(f"results: {out}")
+    if any(result.failures for result in runs):
+        sys.exit(1)
 
 
 dev_commands = (demo, bench, chaos)

@@ -7,6 +7,7 @@
 
 Each actor runs on one thread with its own pika connection (pika is not thread-safe) and reconnects
 by itself when the broker goes away, keeping what it still owes (results, receipts) to send later.
+Connections go through the workers' `amqp.connect`, so a cluster's list of node URLs works too.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ import pika
 from pika.exceptions import AMQPError
 
 from shared.runtime import logs, topology
-from shared.runtime.worker import message_properties, to_json
-from shared.sop.contracts import Channel, Inquiry, Outcome, Receipt, Role, Task, TaskResult
+from shared.runtime.worker import amqp, message_properties, to_json
+from shared.sop.contracts import Channel, Inquiry, Outcome, Receipt, Role, Task, TaskResult, Topic
 from shared.sop.orgchart import OrgChart
 
 log = logs.get("bamsos.simulation")
@@ -96,7 +97,7 @@ class _Actor:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                connection = pika.BlockingConnection(pika.URLParameters(self.amqp_url))
+                connection = amqp.connect(self.amqp_url)
             except AMQPError:
                 self._stop.wait(0.5)
                 continue
@@ -114,11 +115,26 @@ class _Actor:
         raise NotImplementedError
 
 
+@dataclass(frozen=True)
+class Did:
+    """What an officer did with one task, as the simulated staff remember it (the chaos run checks
+    the control card's path against these)."""
+
+    inquiry_id: str
+    task_id: str
+    step: int
+    role: str
+    outcome: str
+    topic: str | None  # the topic the officer set (a triage or a re-route), else None
+
+
 class Staff(_Actor):
     """Every unit's officers, answering each task after `think(task)` real seconds.
 
-    `escalate(task)` says whether the officer escalates instead of answering; by default a section
-    head escalates every third policy question, so the kasi -> kabid path runs too.
+    `escalate(task)` says whether the officer escalates instead of answering: True escalates, a
+    `Topic` escalates setting that topic (the admin's triage, a head or the pickup desk re-routing),
+    False answers. By default a section head escalates every third policy question, so the kasi ->
+    kabid path runs too. `rng` picks the officer's name (a seeded one makes a run reproducible).
     """
 
     def __init__(
@@ -126,15 +142,18 @@ class Staff(_Actor):
         amqp_url: str,
         chart: OrgChart,
         think: Callable[[Task], float] = lambda _task: 0.0,
-        escalate: Callable[[Task], bool] | None = None,
+        escalate: Callable[[Task], bool | Topic] | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         super().__init__(amqp_url)
         self.chart = chart
         self.think = think
         self.escalate = escalate
+        self.rng = rng or random.Random()
         self.answers: dict[str, str] = {}  # task_id -> text sent
         self.tasks_seen: list[Task] = []
-        self.notices_seen: list[Task] = []
+        self.notices_seen: list[Task] = []  # as delivered: a redelivered notice appears twice
+        self.did: list[Did] = []  # in the order the officers acted
         self._seen_ids: set[str] = set()
         self._due: list[tuple[float, int, Task]] = []
         self._order = itertools.count()
@@ -144,9 +163,11 @@ class Staff(_Actor):
     def _decide(self, task: Task) -> TaskResult:
         self._count += 1
         if self.escalate is not None:
-            escalating = self.escalate(task)
+            choice = self.escalate(task)
         else:
-            escalating = task.role is Role.kasi and task.step == 3 and self._count % 3 == 0
+            choice = task.role is Role.kasi and task.step == 3 and self._count % 3 == 0
+        escalating = choice is not False
+        topic = choice if isinstance(choice, Topic) else None
         text = None if escalating else ANSWERS[task.role]
         if escalating:
             outcome = Outcome.escalated
@@ -156,8 +177,20 @@ class Staff(_Actor):
             outcome = Outcome.answered
         if text:
             self.answers[task.task_id] = text
-        officer = random.choice(OFFICERS[task.role])
-        return TaskResult(task_id=task.task_id, officer=officer, outcome=outcome, text=text, at=_now())
+        self.did.append(
+            Did(
+                task.inquiry_id,
+                task.task_id,
+                task.step,
+                task.role.value,
+                outcome.value,
+                topic.value if topic else None,
+            )
+        )
+        officer = self.rng.choice(OFFICERS[task.role])
+        return TaskResult(
+            task_id=task.task_id, officer=officer, outcome=outcome, text=text, at=_now(), topic=topic
+        )
 
     def _session(self, connection: Any) -> None:
         channel = connection.channel()
@@ -193,13 +226,20 @@ class Staff(_Actor):
 class Connector(_Actor):
     """The chat connector's side: collects replies and notices and (optionally) sends delivery
     receipts. With `citizens` (a share, 0-1) the citizens write back as people do: that share asks
-    "cek status" after the acknowledgement, and that share rates the service when surveyed."""
+    "cek status" after the acknowledgement, and that share rates the service when surveyed.
+    `now` stamps the receipts (a test on a frozen SOP clock passes the same frozen time)."""
 
     def __init__(
-        self, amqp_url: str, receipts: bool = True, citizens: float = 0.0, seed: int | None = None
+        self,
+        amqp_url: str,
+        receipts: bool = True,
+        citizens: float = 0.0,
+        seed: int | None = None,
+        now: Callable[[], datetime] = _now,
     ) -> None:
         super().__init__(amqp_url)
         self.receipts = receipts
+        self.now = now
         self.citizens = citizens
         self._rng = random.Random(seed)
         self.replies: list[dict[str, Any]] = []
@@ -225,7 +265,7 @@ class Connector(_Actor):
                 self.replies.append(reply)
                 self.arrived[reply["in_reply_to"]] = time.monotonic()
                 if self.receipts:
-                    receipt = Receipt(reply_id=reply["reply_id"], delivered_at=_now())
+                    receipt = Receipt(reply_id=reply["reply_id"], delivered_at=self.now())
                     self._unsent.append((f"receipt.{reply['channel']}", receipt))
             ch.basic_ack(method.delivery_tag)
 
@@ -276,7 +316,7 @@ class Publisher:
         while True:
             try:
                 if self._channel is None:
-                    self._connection = pika.BlockingConnection(pika.URLParameters(self.amqp_url))
+                    self._connection = amqp.connect(self.amqp_url)
                     self._channel = self._connection.channel()
                     self._channel.confirm_delivery()
                 self._channel.basic_publish(

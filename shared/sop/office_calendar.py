@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -132,4 +132,8 @@ def make_calendar(settings: Settings) -> Calendar:
 
 
 def make_clock(settings: Settings) -> SopClock:
-    return SopClock(settings.time_scale, make_calendar(settings), zone=office_zone(settings))
+    clock = SopClock(settings.time_scale, make_calendar(settings), zone=office_zone(settings))
+    frozen = settings.frozen_now
+    if frozen is not None:  # the test and demo knob BAMSOS_FROZEN_NOW: the clock stands still
+        return replace(clock, now=lambda: frozen)
+    return clock
