@@ -10,13 +10,11 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-import pika
-
 from shared.runtime import topology
 from shared.runtime.errors import ConfigError
 from shared.runtime.settings import Settings
 from shared.runtime.storage import create_database, migrate
-from shared.runtime.worker import ServiceSpec
+from shared.runtime.worker import ServiceSpec, amqp
 from shared.sop.orgchart import OrgChart, load_chart
 
 NAMES: tuple[str, ...] = ("intake", "router", "editor_bridge", "pickup_bridge", "reporter")
@@ -59,17 +57,19 @@ def all_queues(chart: OrgChart) -> list[topology.Queue]:
     return [*service_queues(), *topology.unit_queues(chart.unit_keys()), topology.REPLIES]
 
 
-def declare_topology(channel: Any, chart: OrgChart, queue_type: str = "classic") -> None:
+def declare_topology(
+    channel: Any, chart: OrgChart, queue_type: str = "classic", delivery_limit: int = topology.DELIVERY_LIMIT
+) -> None:
     """Declare the whole topology on a pika channel. Idempotent."""
-    topology.declare(channel, all_queues(chart), queue_type)
+    topology.declare(channel, all_queues(chart), queue_type, delivery_limit)
 
 
 def setup(settings: Settings) -> OrgChart:
     """`bamsos setup`: declare the broker topology and create/migrate the database. Idempotent."""
     chart = load_chart(settings.org_chart)
-    connection = pika.BlockingConnection(pika.URLParameters(settings.amqp_url))
+    connection = amqp.connect(settings.amqp_url)
     try:
-        declare_topology(connection.channel(), chart, settings.queue_type)
+        declare_topology(connection.channel(), chart, settings.queue_type, settings.delivery_limit)
     finally:
         connection.close()
     create_database(settings.database_url)

@@ -14,7 +14,7 @@ import pika
 from pika.exceptions import AMQPError
 
 from shared.runtime import logs
-from shared.runtime.worker import message_properties
+from shared.runtime.worker import amqp, message_properties
 
 log = logs.get("bamsos.gateway")
 
@@ -53,9 +53,7 @@ class Publisher:
 
     def _open(self) -> Any:
         if self._connection is None or not self._connection.is_open:
-            params = pika.URLParameters(self.amqp_url)
-            params.heartbeat = 60
-            self._connection = pika.BlockingConnection(params)
+            self._connection = amqp.connect(self.amqp_url)  # the first node of the list that answers
             self._channel = self._connection.channel()
             self._channel.confirm_delivery()
         else:

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from services import catalog
 from shared.runtime import logs, topology
 from shared.runtime.storage import handovers
+from shared.runtime.worker import amqp
 from shared.sop.clock import SopClock
 from shared.sop.orgchart import OrgChart
 from shared.sop.rules import STANDARD_MINUTES, STEP_ROLE_LABELS
@@ -108,7 +109,7 @@ class QueueCollector(Collector):
             "bamsos_queue_consumers", "Consumers attached to a BAMSOS queue.", labels=["queue"]
         )
         try:
-            connection = pika.BlockingConnection(pika.URLParameters(self.amqp_url))
+            connection = amqp.connect(self.amqp_url)
             try:
                 channel = connection.channel()
                 for name in self.queues:

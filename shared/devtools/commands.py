@@ -86,6 +86,12 @@ def demo(
     is_flag=True,
     help="Agree that the run restarts this host's RabbitMQ and PostgreSQL (every client is cut off).",
 )
+@click.option(
+    "--cluster",
+    is_flag=True,
+    help="Run on a three-node RabbitMQ cluster started here, with quorum queues; one node is stopped "
+    "and another killed while inquiries flow (the host's servers are not restarted).",
+)
 def chaos(
     count: int,
     seconds: float,
@@ -97,6 +103,7 @@ def chaos(
     seed: int | None,
     deadline: float,
     restart_host_servers: bool,
+    cluster: bool,
 ) -> None:
     """Inject faults into a throwaway pipeline and check nothing was lost or doubled (needs root).
 
@@ -110,6 +117,15 @@ def chaos(
     """
     from shared.devtools.chaos import run_chaos
 
+    if cluster:
+        from shared.devtools.cluster import run_cluster_chaos
+
+        report = run_cluster_chaos(
+            load_settings(), count=count, seconds=seconds, seed=seed, kill_every=kill_every, deadline=deadline
+        )
+        for line in report.lines():
+            click.echo(line)
+        sys.exit(0 if report.ok else 1)
     if (broker_restarts or database_restarts) and not restart_host_servers:
         raise click.UsageError(
             "this run restarts the host's RabbitMQ and PostgreSQL: add --restart-host-servers, "
@@ -147,6 +163,11 @@ def chaos(
     multiple=True,
     help="Also time the laporan (PDF, XLSX, CSV) over this many generated cases; repeatable.",
 )
+@click.option(
+    "--profile",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Sample every service with py-spy during the flood; DIR/summary.txt says where time went.",
+)
 @click.option("--out", type=click.Path(path_type=Path), default=Path("bench-results.json"))
 def bench(
     count: int,
@@ -157,6 +178,7 @@ def bench(
     scale_out: bool,
     references: bool,
     laporan_cases: tuple[int, ...],
+    profile: Path | None,
     out: Path,
 ) -> None:
     """Measure the pipeline against a bare and a naive chain in the same run (needs root)."""
@@ -174,6 +196,7 @@ def bench(
             load_share=load,
             copies=plan,
             references=references and n == 0,
+            profile=profile / f"run-{n + 1}" if profile else None,
         )
         for n, plan in enumerate(plans)
     ]

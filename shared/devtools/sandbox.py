@@ -13,19 +13,22 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from sqlalchemy.engine import make_url
 
+from shared.runtime.settings import amqp_urls
 from shared.runtime.storage import create_database, drop_database, migrate
 
 
 def _with_vhost(amqp_url: str, vhost: str) -> str:
-    parts = urlsplit(amqp_url)
-    return urlunsplit(parts._replace(path="/" + quote(vhost, safe="")))
+    """`amqp_url` (one URL or a cluster's list) with its vhost, or every node's, set to `vhost`."""
+    path = "/" + quote(vhost, safe="")
+    return ",".join(urlunsplit(urlsplit(url)._replace(path=path)) for url in amqp_urls(amqp_url))
 
 
 @contextmanager
 def temporary_vhost(amqp_url: str, rabbitmqctl: list[str], prefix: str = "bamsos-test") -> Iterator[str]:
-    """A fresh vhost (on the broker of `amqp_url`) for its user; deleted afterwards. Yields its URL."""
+    """A fresh vhost (on the broker of `amqp_url`, a cluster's when it lists its nodes: `rabbitmqctl`
+    then names one of them) for its user; deleted afterwards. Yields its URL (or URL list)."""
     name = f"{prefix}-{uuid.uuid4().hex[:10]}"
-    user = urlsplit(amqp_url).username or "guest"
+    user = urlsplit(amqp_urls(amqp_url)[0]).username or "guest"
     subprocess.run([*rabbitmqctl, "-q", "add_vhost", name], check=True, capture_output=True)
     try:
         subprocess.run(

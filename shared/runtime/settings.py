@@ -9,11 +9,25 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, PositiveFloat, PositiveInt, SecretStr
+from pydantic import AwareDatetime, Field, PositiveFloat, PositiveInt, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.runtime.topology import DELIVERY_LIMIT
 
 # The office's time zone unless `BAMSOS_TIMEZONE` says otherwise: WIB, as Dukcapil Kota Pekanbaru.
 DEFAULT_TIMEZONE = "Asia/Jakarta"
+
+
+def amqp_urls(amqp_url: str) -> list[str]:
+    """The broker URLs in `BAMSOS_AMQP_URL`: one, or one per node of a cluster, comma-separated
+    (a comma in a password is written %2C). Raises ValueError when none is an AMQP URL."""
+    urls = [u.strip() for u in amqp_url.split(",") if u.strip()]
+    if not urls:
+        raise ValueError("BAMSOS_AMQP_URL is empty")
+    for url in urls:
+        if not url.startswith(("amqp://", "amqps://")):
+            raise ValueError(f"not an AMQP URL (amqp:// or amqps://): {url.split('@')[-1]!r}")
+    return urls
 
 
 class Settings(BaseSettings):
@@ -21,12 +35,19 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="BAMSOS_", env_file=None, extra="ignore")
 
+    # One URL, or one per node of a RabbitMQ cluster, comma-separated (see `amqp_urls`).
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
+    # A primary and its standbys in one URL follow a promoted standby: libpq tries each host and
+    # keeps the one that takes writes, e.g. postgresql+psycopg2://bamsos@/bamsos?host=db1:5432&
+    # host=db2:5432&target_session_attrs=read-write (docs/servers.md).
     database_url: str = "postgresql+psycopg2://postgres@127.0.0.1:5432/bamsos"
     # N makes the SOP clock run N times faster: a 5-minute standard passes in 300/N real seconds.
     time_scale: PositiveFloat = 1.0
     # Which time counts toward a standard: office hours on working days, or every second.
     calendar: Literal["office", "24x7"] = "office"
+    # Test and demo only: the services' SOP clock stands still at this instant (ISO, with its zone),
+    # e.g. a Friday night before a holiday for the office-calendar end-to-end test. Never in production.
+    frozen_now: AwareDatetime | None = None
     office_hours: str = "mon-thu 07:30-16:00; fri 07:30-16:30"
     # The office's time zone (IANA name): its office hours, days, and the times staff read.
     timezone: str = DEFAULT_TIMEZONE
@@ -35,7 +56,10 @@ class Settings(BaseSettings):
     # Classification of inquiries that arrive without topic or service (docs/classification.md).
     classify_rules: Path | None = None
     triage_threshold: float = Field(default=0.5, ge=0, le=1)
+    # Quorum queues are replicated over a cluster's nodes (RabbitMQ 4 replicates nothing else);
+    # a message delivered `delivery_limit` times without an ack is dead-lettered by the broker.
     queue_type: Literal["classic", "quorum"] = "classic"
+    delivery_limit: PositiveInt = DELIVERY_LIMIT
     # The worker loop: how many deliveries the broker may hand over unacked, and how many are
     # committed in one database transaction and one broker transaction.
     prefetch: PositiveInt = 200
@@ -103,6 +127,12 @@ class Settings(BaseSettings):
     console_secure_cookie: bool = False
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["console", "json"] = "console"
+
+    @field_validator("amqp_url")
+    @classmethod
+    def _check_amqp_urls(cls, value: str) -> str:
+        amqp_urls(value)  # a bad list fails at start, not at the first reconnect
+        return value
 
 
 def load_settings() -> Settings:

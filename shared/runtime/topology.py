@@ -73,22 +73,34 @@ def unit_user(queue_key: str) -> str:
 REPLIES = Queue(REPLIES_QUEUE, ((OUTBOUND, "reply.*"), (OUTBOUND, "notice.#")))
 
 
-def queue_arguments(queue_type: str) -> dict[str, Any]:
+# Deliveries of one message a quorum queue allows before it dead-letters the message (a poison
+# message that crashes its consumer would otherwise come back forever). BAMSOS_DELIVERY_LIMIT.
+DELIVERY_LIMIT = 20
+
+
+def queue_arguments(queue_type: str, delivery_limit: int = DELIVERY_LIMIT) -> dict[str, Any]:
     args: dict[str, Any] = {"x-dead-letter-exchange": DEAD, "x-queue-type": queue_type}
     if queue_type == "quorum":
-        # A poison message that crashes its consumer is dead-lettered after 20 deliveries.
-        args["x-delivery-limit"] = 20
+        args["x-delivery-limit"] = delivery_limit
+        # Dead-letter at least once: a letter is kept until bamsos.dead.letters has confirmed it,
+        # even while that queue's leader is away (this strategy needs overflow reject-publish;
+        # no queue has a length limit, so nothing is rejected for it).
+        args["x-dead-letter-strategy"] = "at-least-once"
+        args["x-overflow"] = "reject-publish"
     return args
 
 
-def declare(channel: Any, queues: list[Queue], queue_type: str = "classic") -> None:
+def declare(
+    channel: Any, queues: list[Queue], queue_type: str = "classic", delivery_limit: int = DELIVERY_LIMIT
+) -> None:
     """Declare the exchanges, the dead-letter queue and `queues` on a pika channel. Idempotent."""
     for exchange in (INBOUND, TASKS, EVENTS, OUTBOUND, DEAD):
         channel.exchange_declare(exchange, exchange_type="topic", durable=True)
     channel.queue_declare(DEAD_LETTER_QUEUE, durable=True, arguments={"x-queue-type": queue_type})
     channel.queue_bind(DEAD_LETTER_QUEUE, DEAD, routing_key="#")
     for queue in queues:
-        channel.queue_declare(queue.name, durable=True, arguments=queue_arguments(queue_type))
+        arguments = queue_arguments(queue_type, delivery_limit)
+        channel.queue_declare(queue.name, durable=True, arguments=arguments)
         for exchange, key in queue.bindings:
             channel.queue_bind(queue.name, exchange, routing_key=key)
     for queue_name, exchange, key in OBSOLETE_BINDINGS:

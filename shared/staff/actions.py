@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-import pika
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from shared.runtime import topology
 from shared.runtime.errors import BamsosError
 from shared.runtime.storage import handovers, inquiries, notices
-from shared.runtime.worker import message_properties, to_json
+from shared.runtime.worker import amqp, message_properties, to_json
 from shared.sop.contracts import Outcome, Service, Task, TaskResult, Topic
 from shared.sop.orgchart import OrgChart
 from shared.sop.rules import STEP_NAMES
@@ -76,7 +75,7 @@ class QueueView:
 
 def queue_view(engine: Engine, amqp_url: str, unit: str, chart: OrgChart) -> QueueView:
     queue = unit_queue(unit, chart)
-    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    connection = amqp.connect(amqp_url)
     try:
         waiting = int(connection.channel().queue_declare(queue, passive=True).method.message_count)
     finally:
@@ -186,7 +185,7 @@ def take_next(engine: Engine, amqp_url: str, unit: str, officer: str, chart: Org
     dropped and the next one taken. If the database can't record the receipt, the task stays queued.
     """
     queue = unit_queue(unit, chart)
-    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    connection = amqp.connect(amqp_url)
     try:
         channel = connection.channel()
         while True:
@@ -239,11 +238,10 @@ def send_result(
     result = TaskResult(
         task_id=task_id, officer=officer, outcome=outcome, text=text, at=now, topic=topic, service=service
     )
-    params = pika.URLParameters(amqp_url)
     properties = message_properties(uuid.uuid4().hex, "bamsos.staff")
     # RabbitMQ refuses a user_id that is not the connection's user, so the router can trust it.
-    properties.user_id = params.credentials.username
-    connection = pika.BlockingConnection(params)
+    properties.user_id = amqp.username(amqp_url)
+    connection = amqp.connect(amqp_url)
     try:
         channel = connection.channel()
         channel.confirm_delivery()

@@ -7,6 +7,7 @@ effect together on `tx.commit-ok`, which is also the broker taking responsibilit
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -17,6 +18,7 @@ import pika
 
 from shared.runtime import logs, topology
 from shared.runtime.errors import Rejected
+from shared.runtime.settings import amqp_urls
 from shared.runtime.worker.decoding import Delivery
 
 log = logs.get("bamsos.worker")
@@ -42,10 +44,33 @@ def keep_serving(
 
 
 def connect(amqp_url: str) -> pika.BlockingConnection:
-    params = pika.URLParameters(amqp_url)
-    params.heartbeat = 30
-    params.blocked_connection_timeout = 60
-    return pika.BlockingConnection(params)
+    """A connection to the first broker node of `amqp_url` (one URL or a comma-separated list, one
+    per node) that answers.
+
+    Each process tries the nodes from its own random starting point, so the copies of a service
+    spread over the cluster's nodes instead of all crowding the first; when its node goes, the
+    caller's reconnect (`keep_serving`) lands on the next that answers.
+    """
+    urls = amqp_urls(amqp_url)
+    shift = _node_offset % len(urls)
+    candidates = []
+    for url in urls[shift:] + urls[:shift]:
+        params = pika.URLParameters(url)
+        params.heartbeat = 30
+        params.blocked_connection_timeout = 60
+        params.socket_timeout = 5  # a node that does not answer is skipped quickly
+        candidates.append(params)
+    return pika.BlockingConnection(candidates)
+
+
+def username(amqp_url: str) -> str:
+    """The broker user of `amqp_url` (a cluster's nodes share their users: the first URL's)."""
+    name: str = pika.URLParameters(amqp_urls(amqp_url)[0]).credentials.username
+    return name
+
+
+# This process's starting node in a list of broker URLs (see `connect`).
+_node_offset = random.randrange(1 << 16)
 
 
 def message_properties(message_id: str, app_id: str) -> pika.BasicProperties:

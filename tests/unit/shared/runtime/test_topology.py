@@ -119,7 +119,10 @@ def test_quorum_queues_dead_letter_a_poison_message_after_20_deliveries() -> Non
         "x-dead-letter-exchange": "bamsos.dead",
         "x-queue-type": "quorum",
         "x-delivery-limit": 20,
+        "x-dead-letter-strategy": "at-least-once",
+        "x-overflow": "reject-publish",
     }
+    assert topology.queue_arguments("quorum", delivery_limit=3)["x-delivery-limit"] == 3
 
 
 def test_classic_queues_dead_letter_to_bamsos_dead_without_a_delivery_limit() -> None:
