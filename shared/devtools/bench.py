@@ -14,9 +14,11 @@ separate processes) with instant simulated staff and connector, and measures:
 - the references: a bare pika chain with no database (the ceiling) and a naive per-message chain
   (consume, validate, one commit, confirmed publish, ack), both with 5 hops and inquiry-sized bodies.
 
-With `--scale-out` the same invocation runs again with two copies of intake and of the router.
-It prints the ratios and writes everything as JSON, to compare commits. Numbers swing between runs
-on a shared 2-core machine: compare figures of one run, or medians of several.
+With `--profile DIR`, py-spy samples every service during the flood and `DIR/summary.txt` says
+where each one's time went (`shared/devtools/profiling.py`); the figures of such a run carry the
+profiler's cost. With `--scale-out` the same invocation runs again with two copies of intake and
+of the router. It prints the ratios and writes everything as JSON, to compare commits. Numbers
+swing between runs on a shared 2-core machine: compare figures of one run, or medians of several.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import threading
 import time
 import urllib.request
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pika
@@ -40,6 +43,7 @@ from sqlalchemy.engine import Engine
 
 from services import catalog
 from services.catalog import NAMES as SERVICES
+from shared.devtools import profiling
 from shared.devtools.bench_chain import run_chain
 from shared.devtools.feed import make_inquiries
 from shared.devtools.polling import wait_until
@@ -215,6 +219,7 @@ def run_bench(
     copies: dict[str, int] | None = None,
     references: bool = True,
     seed: int = 7,
+    profile: Path | None = None,
 ) -> BenchResult:
     """One run: the pipeline (with `copies` of some services, e.g. {"router": 2}), then the
     reference chains on the same vhost and database server."""
@@ -248,7 +253,16 @@ def run_bench(
         engine = make_engine(database_url)
         try:
             result = _measure(
-                amqp_url, engine, supervisor, ports, connector, count, latency_count, load_share, seed
+                amqp_url,
+                engine,
+                supervisor,
+                ports,
+                connector,
+                count,
+                latency_count,
+                load_share,
+                seed,
+                profile,
             )
         finally:
             staff.stop()
@@ -318,6 +332,7 @@ def _measure(
     latency_count: int,
     load_share: float,
     seed: int,
+    profile: Path | None = None,
 ) -> BenchResult:
     connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
     channel = connection.channel()
@@ -335,6 +350,11 @@ def _measure(
 
     tap = _tap_admin_queue(channel)
     flood = make_inquiries(count, seed=seed)
+    spies = (
+        {name: profiling.start(supervisor.procs[name].pid, profile / f"{name}.folded") for name in SERVICES}
+        if profile
+        else {}
+    )
     with _Sampler(supervisor) as sampler:
         cpu_before = sampler.cpu_seconds()
         started = time.perf_counter()
@@ -350,6 +370,11 @@ def _measure(
     if not done:
         raise RuntimeError(f"only {_settled(engine) - warm} of {count} inquiries were settled in time")
     throughput = count / elapsed
+    if profile:
+        for spy in spies.values():
+            profiling.stop(spy)
+        summaries = [profiling.summarize((profile / f"{n}.folded").read_text(), n) for n in SERVICES]
+        (profile / "summary.txt").write_text("\n\n".join(summaries) + "\n")
     order = _admin_order(channel, tap)
     channel.queue_delete(tap)
 
