@@ -69,8 +69,11 @@ class Settings(BaseSettings):
     # Per service, where its /metrics is served (0: not served); a service not named here serves on
     # its spec's default port (9101 intake … 9105 reporter).
     metrics_ports: dict[str, int] = Field(default_factory=dict)
-    # Test-only failpoint: the worker exits at this point of its loop (see Worker.failpoint).
-    crash_at: Literal["before_db_commit", "after_db_commit", "after_amqp_commit"] | None = None
+    # Test-only failpoint: the worker exits at this point of its loop (see Worker.failpoint), in
+    # every batch, or with `<point>:<message id>` only in a batch holding that message.
+    crash_at: str | None = Field(
+        default=None, pattern=r"^(before_db_commit|after_db_commit|after_amqp_commit)(:.+)?$"
+    )
     # Least privilege (shared/generators/access.py): with unit users, a task result counts only when
     # published by the broker user of the unit holding the task (`<prefix>staff.<unit>`).
     unit_users: bool = False

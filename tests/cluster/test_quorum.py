@@ -11,11 +11,13 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
+import sqlalchemy as sa
 
 from services import catalog
 from shared.devtools.cluster import RabbitCluster
 from shared.devtools.polling import wait_until
 from shared.runtime import topology
+from shared.runtime.storage import inquiries
 from shared.sop.orgchart import OrgChart
 from tests.cluster.conftest import service_env
 from tests.helpers import INQUIRY, publish, ready_count
@@ -94,3 +96,41 @@ def test_a_message_that_crashes_its_worker_every_time_is_dead_lettered_at_the_de
     assert "1 dead letters" in listed.stdout
     assert "bamsos.intake" in listed.stdout and "delivery_limit" in listed.stdout, listed.stdout
     assert "poison-1" in listed.stdout and "Siti" not in listed.stdout
+
+
+def test_a_poison_message_is_dead_lettered_alone_and_the_messages_queued_with_it_are_registered(
+    cluster_url: str, database_url: str
+) -> None:
+    """The poison message comes first and 30 good ones after it: the first crash takes them all
+    back to the queue, but after a restart the worker takes redelivered messages one at a time, so
+    only the poison message goes on crashing its worker and reaches the delivery limit."""
+    limit = 3
+    env = service_env(cluster_url, database_url, BAMSOS_DELIVERY_LIMIT=str(limit))
+    assert bamsos(env, "setup").returncode == 0
+    node = cluster_url.split(",")[0]
+    publish(node, topology.INBOUND, "inquiry.instagram", json.dumps(INQUIRY).encode(), "poison-2")
+    for n in range(30):
+        body = json.dumps({**INQUIRY, "id": f"good-{n}"}).encode()
+        publish(node, topology.INBOUND, "inquiry.instagram", body, f"good-{n}")
+    crash_env = {**env, "BAMSOS_CRASH_AT": "before_db_commit:poison-2"}
+    crashes = 0
+    while not ready_count(node, topology.DEAD_LETTER_QUEUE):
+        assert crashes <= limit, f"still not dead-lettered after {crashes} crashes"
+        intake = subprocess.Popen([sys.executable, "-m", "services.intake"], env=crash_env)
+        assert intake.wait(60) == 137, "intake did not crash on the message"
+        crashes += 1
+        wait_until(lambda: ready_count(node, topology.DEAD_LETTER_QUEUE), 3.0, every=0.1)
+    assert ready_count(node, topology.DEAD_LETTER_QUEUE) == 1, "only the poison message"
+    intake = subprocess.Popen([sys.executable, "-m", "services.intake"], env=crash_env)
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as db:
+            registered = wait_until(
+                lambda: db.scalar(sa.select(sa.func.count()).select_from(inquiries)) == 30 or None, 60
+            )
+    finally:
+        engine.dispose()
+        intake.terminate()
+        intake.wait(30)
+    assert registered, "the good messages queued behind the poison one were registered"
+    assert ready_count(node, topology.DEAD_LETTER_QUEUE) == 1

@@ -8,7 +8,7 @@ with a savepoint per message, so only the message at fault is dead-lettered.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,7 +56,7 @@ class BatchHandler:
         make_context: ContextFactory[Any],
         *,
         max_message_bytes: int,
-        failpoint: Callable[[str], None],
+        failpoint: Callable[[str, Sequence[Delivery]], None],
     ) -> None:
         self.spec = spec
         self.make_context = make_context
@@ -109,7 +109,7 @@ class BatchHandler:
                 batch.count("ok")
             write_all(db, writes)
             batch.outbox += ledger.write_outbox(db, outputs)
-            self.failpoint("before_db_commit")
+            self.failpoint("before_db_commit", deliveries)
         return batch
 
     def _careful(self, db: Connection, deliveries: list[Delivery]) -> Batch:
@@ -121,7 +121,7 @@ class BatchHandler:
             # Hold the new outputs' sources until they are published and marked sent, so a
             # duplicate of their input handled elsewhere meanwhile leaves them to us.
             ledger.hold_sources(db, batch.new_sources)
-            self.failpoint("before_db_commit")
+            self.failpoint("before_db_commit", deliveries)
         return batch
 
     def _one(self, db: Connection, delivery: Delivery, batch: Batch) -> None:

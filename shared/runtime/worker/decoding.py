@@ -22,6 +22,7 @@ class Delivery:
     tag: int
     properties: pika.BasicProperties
     body: bytes
+    redelivered: bool = False  # handed out before and not acked (its consumer went away)
 
 
 class Accepted(NamedTuple):

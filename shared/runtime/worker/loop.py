@@ -25,7 +25,7 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pika.exceptions import AMQPError
@@ -73,13 +73,19 @@ class Worker:
             spec, make_context, max_message_bytes=max_message_bytes, failpoint=self.failpoint
         )
 
-    def failpoint(self, name: str) -> None:
-        """For the crash tests: die here, as `kill -9` would, when `BAMSOS_CRASH_AT` names this point.
+    def failpoint(self, name: str, deliveries: Sequence[Delivery] = ()) -> None:
+        """For the crash tests: die here, as `kill -9` would, when `BAMSOS_CRASH_AT` names this point
+        (`<point>:<message id>`: only in a batch holding that message, as a poison message would).
 
         Points: `before_db_commit`, `after_db_commit` (before the AMQP commit), `after_amqp_commit`
         (before the outbox rows are marked sent). Off unless set.
         """
-        if self.crash_at == name:
+        if self.crash_at is None:
+            return
+        point, _, message_id = self.crash_at.partition(":")
+        if point == name and (
+            not message_id or any(d.properties.message_id == message_id for d in deliveries)
+        ):
             self.log.warning("crashing_on_purpose", point=name)
             os._exit(137)
 
@@ -94,12 +100,16 @@ class Worker:
         connection = amqp.connect(self.amqp_url)
         try:
             channel = connection.channel()
-            channel.basic_qos(prefetch_count=self.prefetch)
+            # Cautious at first: while the broker hands back what a dead consumer left unacked, one
+            # at a time, so a message that kills the worker (a poison message) fails alone and its
+            # batch-mates are not redelivered with it, toward a quorum queue's delivery limit.
+            channel.basic_qos(prefetch_count=1)
+            cautious = True
             channel.tx_select()
             pending: list[Delivery] = []
 
             def on_message(_ch: Any, method: Any, properties: Any, body: bytes) -> None:
-                pending.append(Delivery(method.delivery_tag, properties, body))
+                pending.append(Delivery(method.delivery_tag, properties, body, method.redelivered))
 
             channel.basic_consume(self.spec.queue, on_message_callback=on_message)
             self.log.info("consuming", queue=self.spec.queue)
@@ -115,6 +125,9 @@ class Worker:
                 while pending:
                     batch, pending[:] = pending[: self.batch_size], pending[self.batch_size :]
                     self._handle_batch(channel, batch)
+                    if cautious and not batch[-1].redelivered:
+                        channel.basic_qos(prefetch_count=self.prefetch)  # past the redeliveries
+                        cautious = False
                 if self.spec.tick is not None and time.monotonic() >= next_tick:
                     self._run_tick(channel)
                     next_tick = time.monotonic() + TICK_EVERY_SECONDS
@@ -131,14 +144,14 @@ class Worker:
         with self.engine.connect() as db:
             try:
                 batch = self._with_retries(lambda: self.handler.process(db, deliveries))
-                self.failpoint("after_db_commit")
+                self.failpoint("after_db_commit", deliveries)
                 for row in batch.outbox:
                     amqp.publish(channel, name, row.exchange, row.routing_key, row.body, row.message_id)
                 for delivery, rejected in batch.dead:
                     amqp.dead_letter(channel, name, delivery, rejected)
                 channel.basic_ack(delivery_tag=deliveries[-1].tag, multiple=True)
                 channel.tx_commit()
-                self.failpoint("after_amqp_commit")
+                self.failpoint("after_amqp_commit", deliveries)
             except BaseException:
                 ledger.release_sources(db)
                 raise
