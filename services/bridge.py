@@ -21,7 +21,7 @@ from shared.sop.contracts import (
     TaskResult,
     schema_name,
 )
-from shared.sop.controlcard import assign, close_task, note_task
+from shared.sop.controlcard import assign, close_task, note_task, preload_cases, preload_open_tasks
 from shared.sop.rules import REROUTE_NOTES, Assignment, next_assignment
 
 
@@ -96,6 +96,7 @@ def bridge_spec(role: Role, metrics_port: int) -> ServiceSpec[Context]:
                 ),
                 consumes=((topology.EVENTS, topology.handover_key(role.value)),),
                 wants=lambda m: m.role is role,
+                preload=lambda events, ctx: preload_cases(ctx, [e.inquiry_id for e in events]),
             ),
             schema_name(TaskResult): Route(
                 TaskResult,
@@ -103,6 +104,7 @@ def bridge_spec(role: Role, metrics_port: int) -> ServiceSpec[Context]:
                 key=lambda m, _id: f"result:{m.task_id}",
                 consumes=((topology.EVENTS, topology.result_key(role.value)),),
                 wants=lambda m: m.task_id.startswith(f"{role.value}-"),
+                preload=lambda results, ctx: preload_open_tasks(ctx, [r.task_id for r in results]),
             ),
         },
     )

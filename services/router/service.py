@@ -40,7 +40,15 @@ from shared.sop.contracts import (
     TaskResult,
     schema_name,
 )
-from shared.sop.controlcard import assign, close_handover, close_task, note_task, record_step
+from shared.sop.controlcard import (
+    assign,
+    close_handover,
+    close_task,
+    note_task,
+    preload_cases,
+    preload_open_tasks,
+    record_step,
+)
 from shared.sop.documents import topic_by_status
 from shared.sop.notices import notice
 from shared.sop.rules import (
@@ -76,6 +84,17 @@ def route_registered(event: InquiryRegistered, ctx: Context) -> list[Outgoing]:
         )
     first = first_assignment(topic, service, ctx.chart)
     return [_hand_over(ctx, event.inquiry_id, first, from_role=Role.admin)]
+
+
+def preload_registered(events: list[InquiryRegistered], ctx: Context) -> None:
+    """The batch's new cases, read at once for their first assignment. Not those the router must
+    classify first: it writes their topic and service before assigning them."""
+    preload_cases(ctx, [e.inquiry_id for e in events if e.topic is not None and e.service is not None])
+
+
+def preload_results(results: list[TaskResult], ctx: Context) -> None:
+    """The open handovers behind the batch's results, read (and locked) at once."""
+    preload_open_tasks(ctx, [r.task_id for r in results if _bridged_role(r.task_id) is None])
 
 
 def apply_result(result: TaskResult, ctx: Context) -> list[Outgoing]:
@@ -282,12 +301,14 @@ SPEC = ServiceSpec(
             route_registered,
             key=lambda m, _id: f"registered:{m.inquiry_id}",
             consumes=((topology.EVENTS, topology.REGISTERED),),
+            preload=preload_registered,
         ),
         schema_name(TaskResult): Route(
             TaskResult,
             apply_result,
             key=lambda m, _id: f"result:{m.task_id}",
             consumes=((topology.EVENTS, topology.TASK_RESULT),),
+            preload=preload_results,
         ),
         schema_name(CaseResolved): Route(
             CaseResolved,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from prometheus_client import CollectorRegistry
 from sqlalchemy.engine import Connection
@@ -45,6 +46,8 @@ class Context:
     documents: DocumentRegistry | None = None
     # Rows to insert and update, written together at the end of the batch (worker/writes.py).
     writes: Writes = field(default_factory=Writes)
+    # Rows the batch read ahead for its messages (`Route.preload`), by a key the reader knows.
+    preloaded: dict[Any, Any] = field(default_factory=dict)
     after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     def on_commit(self, action: Callable[[], None]) -> None:

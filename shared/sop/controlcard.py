@@ -43,6 +43,19 @@ class Closed:
         return Assignment(step=self.step, role=self.role, seksi=self.seksi, bidang=self.bidang)
 
 
+# What `assign` reads of a case, and what `close_task` reads of a task's open handover (locked, as
+# the close will write it) with its case's topic and service.
+_CASE = sa.select(
+    inquiries.c.inquiry_id, inquiries.c.service, inquiries.c.topic, inquiries.c.text, inquiries.c.ticket
+)
+_OPEN_TASK = (
+    sa.select(handovers, inquiries.c.topic.label("case_topic"), inquiries.c.service.label("case_service"))
+    .join(inquiries, inquiries.c.inquiry_id == handovers.c.inquiry_id)
+    .where(handovers.c.done_at.is_(None))
+    .with_for_update(of=handovers)
+)
+
+
 def standard_seconds(step: int) -> int:
     return STANDARD_MINUTES[step] * 60
 
@@ -92,11 +105,10 @@ def assign(
     handed_at: datetime,
 ) -> Outgoing:
     """Hand a case to a unit: open its handover on the card and make the unit's task."""
-    case = ctx.db.execute(
-        sa.select(inquiries.c.service, inquiries.c.topic, inquiries.c.text, inquiries.c.ticket).where(
-            inquiries.c.inquiry_id == inquiry_id
-        )
-    ).one()
+    case = (
+        ctx.preloaded.get(("case", inquiry_id))
+        or ctx.db.execute(_CASE.where(inquiries.c.inquiry_id == inquiry_id)).one()
+    )
     standard = standard_seconds(assignment.step)
     due_at = ctx.clock.due_at(handed_at, standard)
     task_id = new_task_id(assignment.role)
@@ -137,12 +149,10 @@ def assign(
 def close_task(ctx: Context, task_id: str, *, officer: str, outcome: str, done_at: datetime) -> Closed | None:
     """Close the handover behind a task; None when no open task has that id. What the case is
     about comes with it, read in the same round trip."""
-    row = ctx.db.execute(
-        sa.select(handovers, inquiries.c.topic.label("case_topic"), inquiries.c.service.label("case_service"))
-        .join(inquiries, inquiries.c.inquiry_id == handovers.c.inquiry_id)
-        .where(handovers.c.task_id == task_id, handovers.c.done_at.is_(None))
-        .with_for_update(of=handovers)
-    ).one_or_none()
+    row = (
+        ctx.preloaded.pop(("open task", task_id), None)
+        or ctx.db.execute(_OPEN_TASK.where(handovers.c.task_id == task_id)).one_or_none()
+    )
     if row is None:
         return None
     closed = close_handover(ctx, row, done_at=done_at, officer=officer, outcome=outcome)
@@ -151,6 +161,19 @@ def close_task(ctx: Context, task_id: str, *, officer: str, outcome: str, done_a
         case_topic=Topic(row.case_topic) if row.case_topic else None,
         case_service=Service(row.case_service) if row.case_service else None,
     )
+
+
+def preload_cases(ctx: Context, inquiry_ids: list[str]) -> None:
+    """What `assign` will read of these cases, for a whole batch in one statement (a case must not
+    change in the batch before its assign: see the callers)."""
+    for row in ctx.db.execute(_CASE.where(inquiries.c.inquiry_id.in_(inquiry_ids))):
+        ctx.preloaded[("case", row.inquiry_id)] = row
+
+
+def preload_open_tasks(ctx: Context, task_ids: list[str]) -> None:
+    """What `close_task` will read of these tasks, for a whole batch in one statement."""
+    for row in ctx.db.execute(_OPEN_TASK.where(handovers.c.task_id.in_(task_ids))):
+        ctx.preloaded[("open task", row.task_id)] = row
 
 
 def close_handover(

@@ -93,15 +93,20 @@ class BatchHandler:
         with db.begin():
             decoded = [a for a in (self._accept(d, batch) for d in deliveries) if a]
             new = ledger.claim_many(db, self.spec.name, [a.key for a in decoded])
+            fresh: list[Accepted] = []
+            for accepted in decoded:
+                if accepted.key not in new:
+                    batch.take_unsent(db, self._source(accepted.key))
+                    continue
+                new.discard(accepted.key)  # the same key again in this batch is a duplicate
+                fresh.append(accepted)
+            preloaded = self._preload(db, fresh)
             outputs: list[tuple[Outgoing, str]] = []
             writes: list[Writes] = []
-            for route, message, key, sender in decoded:
+            for route, message, key, sender in fresh:
                 source = self._source(key)
-                if key not in new:
-                    batch.take_unsent(db, source)
-                    continue
-                new.discard(key)  # the same key again in this batch is a duplicate
                 ctx = self.make_context(db, sender)
+                ctx.preloaded = preloaded
                 produced = route.handle(message, ctx)
                 outputs += [(o, source) for o in produced]
                 writes.append(ctx.writes)
@@ -111,6 +116,20 @@ class BatchHandler:
             batch.outbox += ledger.write_outbox(db, outputs)
             self.failpoint("before_db_commit", deliveries)
         return batch
+
+    def _preload(self, db: Connection, fresh: list[Accepted]) -> dict[Any, Any]:
+        """Each route's reads for all its messages of the batch, in one statement per route."""
+        preloaded: dict[Any, Any] = {}
+        by_route: dict[int, tuple[Any, list[Any]]] = {}
+        for accepted in fresh:
+            if accepted.route.preload is not None:
+                by_route.setdefault(id(accepted.route), (accepted.route, []))[1].append(accepted.message)
+        for route, messages in by_route.values():
+            ctx = self.make_context(db, None)
+            ctx.preloaded = preloaded
+            route.preload(messages, ctx)
+            assert not ctx.writes.ops, "a preload reads only"
+        return preloaded
 
     def _careful(self, db: Connection, deliveries: list[Delivery]) -> Batch:
         """One savepoint per message, so a message that fails is dead-lettered alone."""

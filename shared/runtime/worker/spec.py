@@ -56,6 +56,9 @@ class HandlerContext(Protocol):
     @property
     def writes(self) -> Writes: ...
 
+    # Rows read ahead for the whole batch (`Route.preload`), shared by its messages' contexts.
+    preloaded: dict[Any, Any]
+
 
 # Builds a handler's context for one message: the open transaction, and the AMQP user_id that
 # published the message (checked by RabbitMQ against the publisher's connection), if any.
@@ -68,7 +71,9 @@ class Route(Generic[M, C]):
 
     `consumes` are the (exchange, routing key) bindings that bring the schema to the service's
     queue; `key` gives the de-duplication key (from the message and its AMQP message_id); `wants`
-    lets a service pass over a message that another service bound to the same key owns.
+    lets a service pass over a message that another service bound to the same key owns; `preload`
+    reads what the batch's messages of this schema will read, in one statement, into the batch's
+    `ctx.preloaded`, where the handlers look first (anything missing there they read themselves).
     """
 
     model: type[M]
@@ -76,6 +81,7 @@ class Route(Generic[M, C]):
     key: Callable[[M, str | None], str]
     consumes: tuple[tuple[str, str], ...]
     wants: Callable[[M], bool] = lambda _message: True
+    preload: Callable[[list[M], C], None] | None = None
 
 
 @dataclass(frozen=True)

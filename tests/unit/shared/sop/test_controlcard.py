@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,7 +22,14 @@ from shared.runtime.worker.harness import run_route
 from shared.sop.clock import SopClock
 from shared.sop.context import Context, HandlerSetup
 from shared.sop.contracts import Outcome, Role, Service, Task, Topic
-from shared.sop.controlcard import Closed, assign, close_handover, close_task, record_step
+from shared.sop.controlcard import (
+    Closed,
+    assign,
+    close_handover,
+    close_task,
+    preload_open_tasks,
+    record_step,
+)
 from shared.sop.office_calendar import make_calendar
 from shared.sop.rules import Assignment
 from shared.staff.actions import control_card
@@ -301,3 +309,29 @@ def test_the_printed_control_card_names_the_step_where_the_delay_happened(
         "Keterlambatan terjadi pada langkah 3 (Informasi pelayanan), dipegang Rina (admin), "
         "lewat 3.0 menit dari baku 5 menit."
     )
+
+
+def test_a_batch_reads_its_tasks_ahead_in_one_statement_and_closes_them_without_another(
+    ctx: Context, now: FrozenTime
+) -> None:
+    tasks = [handed_to_kasi(ctx, now) for _ in range(3)]
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement.split()[0])
+
+    sa.event.listen(ctx.db, "before_cursor_execute", count)
+    try:
+        preload_open_tasks(ctx, [t.task_id for t in tasks] + ["kasi-unknown"])
+        assert statements == ["SELECT"]
+        closed = [
+            close_task(ctx, t.task_id, officer="A", outcome="answered", done_at=now.advance(seconds=60))
+            for t in tasks
+        ]
+        assert statements == ["SELECT"], "closing a preloaded task reads nothing more"
+        assert close_task(ctx, "kasi-unknown", officer="A", outcome="answered", done_at=now.at) is None
+    finally:
+        sa.event.remove(ctx.db, "before_cursor_execute", count)
+    assert [c.inquiry_id for c in closed if c] == [t.inquiry_id for t in tasks]
+    assert all(c and c.case_topic is Topic.informasi for c in closed)
+    assert [card_row(ctx, t.inquiry_id, 3).duration_seconds for t in tasks] == [60, 120, 180]
