@@ -14,7 +14,7 @@ from typing import Literal
 from sqlalchemy.engine import Engine
 
 from shared.laporan.bahasa import count_text
-from shared.laporan.figures import Figures, breaches, compile_figures, snapshot
+from shared.laporan.figures import Figures, breaches, compile_figures, same_moment, snapshot
 from shared.laporan.office import Office
 from shared.laporan.period import Period, office_day
 from shared.laporan.register import cases
@@ -46,7 +46,7 @@ def write_laporan(
 ) -> int:
     """Write the laporan of `period` to `out`; returns how many inquiries it covers."""
     # Imported here: the command line and the reporter import this package for its names, and
-    # should not load reportlab and openpyxl for that.
+    # should not load reportlab and the writers for that.
     from shared.laporan.csv_out import write_csv
     from shared.laporan.pdf import write_pdf
     from shared.laporan.xlsx import write_xlsx
@@ -54,7 +54,8 @@ def write_laporan(
     with snapshot(engine) as db:
         if fmt == "csv":
             return write_csv(cases(db, period, mask=mask), out, period.zone)
-        figures = compile_figures(db, period, now or datetime.now(UTC))
+        with same_moment(engine, db) as beside:
+            figures = compile_figures(db, period, now or datetime.now(UTC), beside)
         if fmt == "pdf":
             write_pdf(figures, office, out)
         else:

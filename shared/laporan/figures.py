@@ -3,19 +3,21 @@
 A case belongs to the period of the office day (in the period's zone) on which it was received; its
 steps count with it, and so do its survey and its rating, whenever they came. "Answered" and
 "still open" are as of the moment the laporan is compiled. Every query of one laporan runs in one
-snapshot (`snapshot`), so the tables of a document always agree with each other.
+snapshot (`snapshot`, which `same_moment` shares with a second connection so that two queries run at
+once), so the tables of a document always agree with each other.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 from sqlalchemy.engine import Connection, Engine
 
 from shared.laporan.period import Period
@@ -94,9 +96,9 @@ class Day:
         return self.steps_within / self.steps_closed if self.steps_closed else None
 
 
-@dataclass(frozen=True)
-class Breach:
-    """A case that ran over a standard, and where: its worst step, as the control card names it."""
+class Breach(NamedTuple):
+    """A case that ran over a standard, and where: its worst step, as the control card names it.
+    (A tuple: the XLSX lists every one, hundreds of thousands in a large month.)"""
 
     inquiry_id: str
     received_at: datetime
@@ -193,24 +195,48 @@ def snapshot(engine: Engine) -> Iterator[Connection]:
         yield db
 
 
-def compile_figures(db: Connection, period: Period, compiled_at: datetime) -> Figures:
-    breached, worst = breach_summary(db, period, PDF_BREACHES)
+@contextmanager
+def same_moment(engine: Engine, db: Connection) -> Iterator[Connection]:
+    """A second read-only connection that sees the same moment as `db` (a snapshot `db` exports,
+    as pg_dump's parallel jobs share one), so two queries of one laporan can run at once."""
+    exported = db.scalar(sa.text("SELECT pg_export_snapshot()"))
+    with snapshot(engine) as twin:
+        twin.execute(sa.text("SET TRANSACTION SNAPSHOT :exported"), {"exported": exported})
+        yield twin
+
+
+def compile_figures(
+    db: Connection, period: Period, compiled_at: datetime, beside: Connection | None = None
+) -> Figures:
+    """All the figures. With `beside` (`same_moment` as `db`), the steps' tables, the largest
+    query, run on it in a thread while the rest run on `db`: PostgreSQL then uses a second core."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(step_tables, beside, period) if beside is not None else None
+        breached, worst = breach_summary(db, period, PDF_BREACHES)
+        figures = _case_figures(db, period)
+        steps = pending.result() if pending is not None else step_tables(db, period)
     return Figures(
         period=period,
         compiled_at=compiled_at,
-        totals=case_totals(db, period),
-        by_channel=counts_by(db, period, _i.channel),
-        by_topic=counts_by(db, period, _i.topic),
-        by_path=counts_by(db, period, _i.path),
-        by_service=counts_by(db, period, _i.service),
-        steps=step_timings(db, period),
-        roles=holder_timings(db, period, per_officer=False),
-        officers=holder_timings(db, period, per_officer=True),
-        days=daily(db, period),
+        **figures,
+        steps=steps.steps,
+        roles=steps.roles,
+        officers=steps.officers,
         breached_cases=breached,
         worst=worst,
-        satisfaction=satisfaction(db, period),
     )
+
+
+def _case_figures(db: Connection, period: Period) -> dict[str, Any]:
+    return {
+        "totals": case_totals(db, period),
+        "by_channel": counts_by(db, period, _i.channel),
+        "by_topic": counts_by(db, period, _i.topic),
+        "by_path": counts_by(db, period, _i.path),
+        "by_service": counts_by(db, period, _i.service),
+        "days": daily(db, period),
+        "satisfaction": satisfaction(db, period),
+    }
 
 
 def in_period(period: Period) -> sa.ColumnElement[bool]:
@@ -239,14 +265,13 @@ def counts_by(db: Connection, period: Period, column: sa.Column[str]) -> tuple[C
     return tuple(Count(*row) for row in db.execute(stmt))
 
 
-def _timing_columns() -> tuple[Any, ...]:
-    return (
-        sa.func.count(_h.done_at),
-        sa.func.count().filter(_h.breached.is_(False)),
-        sa.func.count().filter(_h.done_at.is_(None)),
-        sa.func.percentile_cont(0.5).within_group(_minutes),
-        sa.func.percentile_cont(0.9).within_group(_minutes),
-    )
+def _percentiles() -> sa.ScalarSelect[Any]:
+    """Median and P90 of a group's finished steps, in minutes, as an array. Each group's minutes are
+    gathered (array_agg, which lets PostgreSQL hash the groups) and sorted on their own:
+    percentile_cont straight over the join would first sort the whole month's steps by group."""
+    minutes = sa.func.unnest(sa.func.array_agg(_minutes).filter(_minutes.is_not(None))).column_valued("m")
+    shares = sa.literal([0.5, 0.9], ARRAY(sa.Float))
+    return sa.select(sa.func.percentile_cont(shares).within_group(minutes)).scalar_subquery()
 
 
 def _steps_in_period(*columns: Any, period: Period) -> sa.Select[Any]:
@@ -257,26 +282,60 @@ def _steps_in_period(*columns: Any, period: Period) -> sa.Select[Any]:
     )
 
 
+@dataclass(frozen=True)
+class StepTables:
+    """The control card's steps of the period against their standard: per step, role and officer."""
+
+    steps: tuple[StepTiming, ...]
+    roles: tuple[HolderTiming, ...]
+    officers: tuple[HolderTiming, ...]
+
+
+# grouping(step, standard, role, officer): a bit set for each key that a group leaves out.
+_BY_STEP, _BY_ROLE, _BY_OFFICER = 0b0011, 0b1101, 0b1100
+
+
+def step_tables(db: Connection, period: Period) -> StepTables:
+    """The three tables in one pass over the steps (GROUPING SETS): joining a month's control card
+    to its cases is, with sorting, the laporan's largest cost, so it is done once."""
+    keys = (_h.step, _h.standard_seconds, _h.to_role, _h.officer)
+    grouped = sa.func.grouping(*keys)
+    unsigned = sa.and_(grouped == _BY_OFFICER, _h.officer.is_(None))  # left out below: not sorted
+    stmt = _steps_in_period(
+        *keys,
+        grouped,
+        sa.func.count(_h.done_at),
+        sa.func.count().filter(_h.breached.is_(False)),
+        sa.func.count().filter(_h.done_at.is_(None)),
+        sa.case((unsigned, None), else_=_percentiles()),
+        period=period,
+    ).group_by(
+        sa.func.grouping_sets(
+            sa.tuple_(_h.step, _h.standard_seconds), sa.tuple_(_h.to_role), sa.tuple_(_h.to_role, _h.officer)
+        )
+    )
+    steps, roles, officers = [], [], []
+    for step, standard, role, officer, grouped, closed, within, still_open, shares in db.execute(stmt):
+        timing = Timing(closed, within, still_open, *(shares or (None, None)))
+        if grouped == _BY_STEP:
+            steps.append(StepTiming(int(step), int(standard) / 60, timing))
+        elif grouped == _BY_ROLE:
+            roles.append(HolderTiming(role, None, timing))
+        elif officer is not None:  # per officer; the steps no officer signed for are left out
+            officers.append(HolderTiming(role, officer, timing))
+    return StepTables(
+        steps=tuple(sorted(steps, key=lambda s: (s.step, s.standard_minutes))),
+        roles=_by_holder(roles),
+        officers=_by_holder(officers),
+    )
+
+
 def step_timings(db: Connection, period: Period) -> tuple[StepTiming, ...]:
     """Per SOP step (and standard, should an office have changed it within the period)."""
-    stmt = (
-        _steps_in_period(_h.step, _h.standard_seconds, *_timing_columns(), period=period)
-        .group_by(_h.step, _h.standard_seconds)
-        .order_by(_h.step, _h.standard_seconds)
-    )
-    return tuple(StepTiming(int(row[0]), int(row[1]) / 60, Timing(*row[2:])) for row in db.execute(stmt))
+    return step_tables(db, period).steps
 
 
-def holder_timings(db: Connection, period: Period, *, per_officer: bool) -> tuple[HolderTiming, ...]:
-    """Per role that held steps; or per officer who signed for them (steps without one are left out)."""
-    keys = (_h.to_role, _h.officer) if per_officer else (_h.to_role,)
-    stmt = _steps_in_period(*keys, *_timing_columns(), period=period).group_by(*keys)
-    if per_officer:
-        stmt = stmt.where(_h.officer.is_not(None))
-    rows = [
-        HolderTiming(row[0], row[1] if per_officer else None, Timing(*row[len(keys) :]))
-        for row in db.execute(stmt)
-    ]
+def _by_holder(rows: list[HolderTiming]) -> tuple[HolderTiming, ...]:
     return tuple(sorted(rows, key=lambda r: (r.officer or "", _role_rank(r.role))))
 
 
@@ -345,11 +404,13 @@ def _breach_select(period: Period) -> tuple[sa.Select[Any], sa.Subquery]:
 
 
 def breach_summary(db: Connection, period: Period, limit: int) -> tuple[int, tuple[Breach, ...]]:
-    """How many cases breached, and the `limit` most over their standard."""
+    """How many cases breached, and the `limit` most over their standard: one query, the count
+    taken over all of them before the limit (`count() OVER ()`), so the steps are read once."""
     stmt, w = _breach_select(period)
-    count = db.scalar(sa.select(sa.func.count()).select_from(w)) or 0
-    worst = db.execute(stmt.order_by(w.c.over_seconds.desc(), w.c.inquiry_id).limit(limit))
-    return count, tuple(Breach(*row) for row in worst)
+    worst = stmt.add_columns(sa.func.count().over()).order_by(w.c.over_seconds.desc(), w.c.inquiry_id)
+    rows = db.execute(worst.limit(limit)).all()
+    count = rows[0][-1] if rows else 0
+    return count, tuple(Breach(*row[:-1]) for row in rows)
 
 
 def breaches(db: Connection, period: Period, batch: int = 2000) -> Iterator[Breach]:
@@ -357,7 +418,7 @@ def breaches(db: Connection, period: Period, batch: int = 2000) -> Iterator[Brea
     stmt, w = _breach_select(period)
     result = db.execution_options(yield_per=batch).execute(stmt.order_by(_i.received_at, w.c.inquiry_id))
     for row in result:
-        yield Breach(*row)
+        yield Breach._make(row)
 
 
 def _mean_rating() -> sa.ColumnElement[float]:

@@ -1,4 +1,4 @@
-"""The laporan as an XLSX workbook (openpyxl, write-only, so the register streams to disk):
+"""The laporan as an XLSX workbook (`workbook`, which streams the register into the file):
 
 - Ringkasan: kop, period, totals by channel, topic, SOP path and service, signature block;
 - Kepatuhan SOP: per step, per role, per officer;
@@ -18,12 +18,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.chart import BarChart, Reference
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from shared.laporan.bahasa import (
     CHANNELS,
@@ -46,14 +40,9 @@ from shared.laporan.pdf import NO_INQUIRIES, SUBTITLE, TITLE
 from shared.laporan.period import date_text, moment_text, office_day
 from shared.laporan.register import Case
 from shared.laporan.safe import neutralise
+from shared.laporan.workbook import Book, Style, Styled
 
 MAX_ROWS = 1_048_576  # an XLSX sheet's limit; a longer list goes on in "<name> 2", "<name> 3", ...
-PERCENT = "0.0%"
-MINUTES = "0.0"
-SCORE = "0.00"
-WHEN = "dd/mm/yyyy hh:mm"
-_BOLD = Font(bold=True)
-_HEADER_FILL = PatternFill("solid", fgColor="D9E2EC")
 
 
 def write_xlsx(
@@ -63,48 +52,34 @@ def write_xlsx(
     cases: Iterable[Case],
     out: Path,
 ) -> None:
-    wb = Workbook(write_only=True)
-    zone, zone_label = figures.period.zone, figures.period.zone_label
-    _summary_sheet(wb, figures, office)
-    _compliance_sheet(wb, figures, office)
-    _satisfaction_sheet(wb, figures, office)
-    _daily_sheet(wb, figures)
-    stream_sheets(
-        wb,
-        "Keterlambatan",
-        breach_header(zone_label),
-        BREACH_WIDTHS,
-        (breach_row(n, b, office, zone) for n, b in enumerate(breaches, 1)),
-    )
-    stream_sheets(
-        wb,
-        "Register",
-        register_header(zone_label),
-        REGISTER_WIDTHS,
-        (register_row(n, c, office, zone) for n, c in enumerate(cases, 1)),
-    )
-    wb.save(out)
+    with Book(out) as wb:
+        zone, zone_label = figures.period.zone, figures.period.zone_label
+        _summary_sheet(wb, figures, office)
+        _compliance_sheet(wb, figures, office)
+        _satisfaction_sheet(wb, figures, office)
+        _daily_sheet(wb, figures)
+        stream_sheets(
+            wb,
+            "Keterlambatan",
+            breach_header(zone_label),
+            BREACH_WIDTHS,
+            (breach_row(n, b, office, zone) for n, b in enumerate(breaches, 1)),
+        )
+        stream_sheets(
+            wb,
+            "Register",
+            register_header(zone_label),
+            REGISTER_WIDTHS,
+            (register_row(n, c, office, zone) for n, c in enumerate(cases, 1)),
+        )
 
 
-def _cell(ws: Any, value: Any, *, bold: bool = False, fmt: str | None = None, header: bool = False) -> Any:
-    cell = WriteOnlyCell(ws, value=value)
-    if bold or header:
-        cell.font = _BOLD
-    if header:
-        cell.fill = _HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-    if fmt:
-        cell.number_format = fmt
-    return cell
+def _bold(value: Any) -> Styled:
+    return Styled(value, Style.BOLD)
 
 
-def _header(ws: Any, names: Sequence[str]) -> list[Any]:
-    return [_cell(ws, n, header=True) for n in names]
-
-
-def _widths(ws: Any, widths: Sequence[float]) -> None:
-    for n, width in enumerate(widths, 1):
-        ws.column_dimensions[get_column_letter(n)].width = width
+def _header(names: Sequence[str]) -> list[Styled]:
+    return [Styled(n, Style.HEADER) for n in names]
 
 
 def _local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
@@ -112,18 +87,18 @@ def _local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
     return moment.astimezone(zone).replace(tzinfo=None) if moment is not None else None
 
 
-def _kop_rows(ws: Any, f: Figures, office: Office) -> list[list[Any]]:
+def _kop_rows(f: Figures, office: Office) -> list[list[Any]]:
     compiled = moment_text(f.compiled_at, f.period.zone)
     rows: list[list[Any]] = [
-        [_cell(ws, office.government, bold=True)],
-        [_cell(ws, office.name, bold=True)],
+        [_bold(office.government)],
+        [_bold(office.name)],
     ]
     if office.address:
         rows.append([office.address])
     return [
         *rows,
         [],
-        [_cell(ws, TITLE, bold=True)],
+        [_bold(TITLE)],
         [SUBTITLE],
         ["Nomor SOP", office.sop_number],
         ["Periode", f.period.text()],
@@ -132,36 +107,35 @@ def _kop_rows(ws: Any, f: Figures, office: Office) -> list[list[Any]]:
     ]
 
 
-def _count_rows(ws: Any, title: str, counts: tuple[Count, ...], name: Any, total: Count) -> list[list[Any]]:
-    rows: list[list[Any]] = [_header(ws, [title, "Diterima", "Dijawab", "Masih terbuka"])]
+def _count_rows(title: str, counts: tuple[Count, ...], name: Any, total: Count) -> list[list[Any]]:
+    rows: list[list[Any]] = [_header([title, "Diterima", "Dijawab", "Masih terbuka"])]
     rows += [[name(c.code), c.received, c.answered, c.open] for c in counts]
-    rows.append([_cell(ws, v, bold=True) for v in ("Jumlah", total.received, total.answered, total.open)])
+    rows.append([_bold(v) for v in ("Jumlah", total.received, total.answered, total.open)])
     return [*rows, []]
 
 
-def _summary_sheet(wb: Workbook, f: Figures, office: Office) -> None:
-    ws = wb.create_sheet("Ringkasan")
-    _widths(ws, [38, 14, 14, 44])
-    rows = _kop_rows(ws, f, office)
+def _summary_sheet(wb: Book, f: Figures, office: Office) -> None:
+    ws = wb.sheet("Ringkasan", [38, 14, 14, 44])
+    rows = _kop_rows(f, office)
     t = f.totals
     if t.received == 0:
         rows += [[NO_INQUIRIES], []]
     else:
         share = f.steps_within / f.steps_closed if f.steps_closed else None
         rows += [
-            _header(ws, ["Uraian", "Jumlah"]),
+            _header(["Uraian", "Jumlah"]),
             ["Permohonan diterima", t.received],
             ["Permohonan dijawab", t.answered],
             ["Permohonan masih terbuka", t.open],
             ["Langkah selesai", f.steps_closed],
             ["Langkah selesai dalam waktu baku", f.steps_within],
-            ["Langkah selesai dalam waktu baku (%)", _cell(ws, share, fmt=PERCENT)],
+            ["Langkah selesai dalam waktu baku (%)", Styled(share, Style.PERCENT)],
             ["Kasus melewati waktu baku", f.breached_cases],
             [],
-            *_count_rows(ws, "Kanal media sosial", f.by_channel, lambda c: label(CHANNELS, c), t),
-            *_count_rows(ws, "Topik permohonan", f.by_topic, lambda c: label(TOPICS, c), t),
-            *_count_rows(ws, "Jalur SOP yang ditempuh", f.by_path, path_label, t),
-            *_count_rows(ws, "Jenis layanan", f.by_service, lambda c: label(SERVICES, c), t),
+            *_count_rows("Kanal media sosial", f.by_channel, lambda c: label(CHANNELS, c), t),
+            *_count_rows("Topik permohonan", f.by_topic, lambda c: label(TOPICS, c), t),
+            *_count_rows("Jalur SOP yang ditempuh", f.by_path, path_label, t),
+            *_count_rows("Jenis layanan", f.by_service, lambda c: label(SERVICES, c), t),
         ]
     signed_on = f"{office.city}, {date_text(office_day(f.compiled_at, f.period.zone))}"
     rows += [
@@ -170,68 +144,62 @@ def _summary_sheet(wb: Workbook, f: Figures, office: Office) -> None:
         [],
         [],
         [],
-        [None, None, None, _cell(ws, office.signer, bold=True)],
+        [None, None, None, _bold(office.signer)],
         [None, None, None, office.nip],
     ]
-    for row in rows:
-        ws.append(row)
+    ws.extend(rows)
 
 
-def _timing_cells(ws: Any, t: Timing) -> list[Any]:
+def _timing_cells(t: Timing) -> list[Any]:
     return [
         t.closed,
         t.within,
-        _cell(ws, t.share_within, fmt=PERCENT),
-        _cell(ws, t.median_minutes, fmt=MINUTES),
-        _cell(ws, t.p90_minutes, fmt=MINUTES),
+        Styled(t.share_within, Style.PERCENT),
+        Styled(t.median_minutes, Style.MINUTES),
+        Styled(t.p90_minutes, Style.MINUTES),
         t.breached,
         t.open,
     ]
 
 
-def _holder_rows(
-    ws: Any, rows: tuple[HolderTiming, ...], office: Office, with_officer: bool
-) -> list[list[Any]]:
+def _holder_rows(rows: tuple[HolderTiming, ...], office: Office, with_officer: bool) -> list[list[Any]]:
     return [
         ([neutralise(r.officer or "")] if with_officer else [])
-        + [office.holder(r.role, None), *_timing_cells(ws, r.timing)]
+        + [office.holder(r.role, None), *_timing_cells(r.timing)]
         for r in rows
     ]
 
 
-def _compliance_sheet(wb: Workbook, f: Figures, office: Office) -> None:
-    ws = wb.create_sheet("Kepatuhan SOP")
-    _widths(ws, [40, 30, 12, 12, 12, 14, 12, 12, 12])
+def _compliance_sheet(wb: Book, f: Figures, office: Office) -> None:
+    ws = wb.sheet("Kepatuhan SOP", [40, 30, 12, 12, 12, 14, 12, 12, 12])
     rows: list[list[Any]] = [
-        [_cell(ws, "Kepatuhan terhadap waktu baku SOP per langkah", bold=True)],
-        _header(ws, ["Langkah SOP", "Baku (menit)", *TIMING_HEADER]),
-        *([step_label(s.step), s.standard_minutes, *_timing_cells(ws, s.timing)] for s in f.steps),
+        [_bold("Kepatuhan terhadap waktu baku SOP per langkah")],
+        _header(["Langkah SOP", "Baku (menit)", *TIMING_HEADER]),
+        *([step_label(s.step), s.standard_minutes, *_timing_cells(s.timing)] for s in f.steps),
         [],
-        [_cell(ws, "Menurut pelaksana", bold=True)],
-        _header(ws, ["Pelaksana", *TIMING_HEADER]),
-        *_holder_rows(ws, f.roles, office, with_officer=False),
+        [_bold("Menurut pelaksana")],
+        _header(["Pelaksana", *TIMING_HEADER]),
+        *_holder_rows(f.roles, office, with_officer=False),
         [],
-        [_cell(ws, "Menurut petugas", bold=True)],
-        _header(ws, ["Petugas", "Pelaksana", *TIMING_HEADER]),
-        *_holder_rows(ws, f.officers, office, with_officer=True),
+        [_bold("Menurut petugas")],
+        _header(["Petugas", "Pelaksana", *TIMING_HEADER]),
+        *_holder_rows(f.officers, office, with_officer=True),
     ]
-    for row in rows:
-        ws.append(row)
+    ws.extend(rows)
 
 
-def _rated_cells(ws: Any, r: Rated) -> list[Any]:
-    return [r.responses, _cell(ws, r.mean, fmt=SCORE), _cell(ws, r.index, fmt=SCORE), grade_text(r.grade)]
+def _rated_cells(r: Rated) -> list[Any]:
+    return [r.responses, Styled(r.mean, Style.SCORE), Styled(r.index, Style.SCORE), grade_text(r.grade)]
 
 
-def _satisfaction_sheet(wb: Workbook, f: Figures, office: Office) -> None:
-    ws = wb.create_sheet("Kepuasan")
-    _widths(ws, [36, 30, 14, 16, 14, 18])
+def _satisfaction_sheet(wb: Book, f: Figures, office: Office) -> None:
+    ws = wb.sheet("Kepuasan", [36, 30, 14, 16, 14, 18])
     s = f.satisfaction
     rows: list[list[Any]] = [
-        [_cell(ws, "Kepuasan masyarakat terhadap pelayanan (SKM)", bold=True)],
+        [_bold("Kepuasan masyarakat terhadap pelayanan (SKM)")],
         [skm_note()],
         [],
-        _header(ws, ["Uraian", "Nilai"]),
+        _header(["Uraian", "Nilai"]),
         ["Survei kepuasan terkirim", s.surveys_sent],
         ["Penilaian diterima", s.responses],
     ]
@@ -239,66 +207,50 @@ def _satisfaction_sheet(wb: Workbook, f: Figures, office: Office) -> None:
         rows += [[], [NO_RATINGS]]
     else:
         rows += [
-            ["Tingkat tanggapan", _cell(ws, s.response_rate, fmt=PERCENT)],
-            ["Nilai rata-rata (1-5)", _cell(ws, s.mean, fmt=SCORE)],
-            ["Indeks Kepuasan Masyarakat (25-100)", _cell(ws, s.index, fmt=SCORE)],
+            ["Tingkat tanggapan", Styled(s.response_rate, Style.PERCENT)],
+            ["Nilai rata-rata (1-5)", Styled(s.mean, Style.SCORE)],
+            ["Indeks Kepuasan Masyarakat (25-100)", Styled(s.index, Style.SCORE)],
             ["Mutu pelayanan", grade_text(s.grade)],
             [],
-            [_cell(ws, "Sebaran nilai", bold=True)],
-            _header(ws, ["Nilai", "Arti", "Penilaian", "% penilaian"]),
+            [_bold("Sebaran nilai")],
+            _header(["Nilai", "Arti", "Penilaian", "% penilaian"]),
             *(
-                [score, RATING_WORDS[score], n, _cell(ws, n / s.responses, fmt=PERCENT)]
+                [score, RATING_WORDS[score], n, Styled(n / s.responses, Style.PERCENT)]
                 for score, n in zip(SCORES, s.distribution, strict=True)
             ),
             [],
-            [_cell(ws, "Menurut kanal media sosial", bold=True)],
-            _header(ws, ["Kanal media sosial", *RATING_HEADER]),
-            *([label(CHANNELS, r.code), *_rated_cells(ws, r)] for r in s.by_channel),
+            [_bold("Menurut kanal media sosial")],
+            _header(["Kanal media sosial", *RATING_HEADER]),
+            *([label(CHANNELS, r.code), *_rated_cells(r)] for r in s.by_channel),
             [],
-            [_cell(ws, "Menurut jenis layanan", bold=True)],
-            _header(ws, ["Jenis layanan", *RATING_HEADER]),
-            *([label(SERVICES, r.code), *_rated_cells(ws, r)] for r in s.by_service),
+            [_bold("Menurut jenis layanan")],
+            _header(["Jenis layanan", *RATING_HEADER]),
+            *([label(SERVICES, r.code), *_rated_cells(r)] for r in s.by_service),
             [],
-            [_cell(ws, "Menurut petugas yang menjawab (langkah terakhir sebelum langkah 8)", bold=True)],
-            _header(ws, ["Petugas", "Pelaksana", *RATING_HEADER]),
+            [_bold("Menurut petugas yang menjawab (langkah terakhir sebelum langkah 8)")],
+            _header(["Petugas", "Pelaksana", *RATING_HEADER]),
             *(
                 [
                     neutralise(r.code) if r.code else NO_OFFICER,
                     office.holder(r.role, None) if r.role else None,
-                    *_rated_cells(ws, r),
+                    *_rated_cells(r),
                 ]
                 for r in s.by_officer
             ),
         ]
-    for row in rows:
-        ws.append(row)
+    ws.extend(rows)
 
 
-def _daily_sheet(wb: Workbook, f: Figures) -> None:
-    ws = wb.create_sheet("Harian")
-    _widths(ws, [14, 12, 12, 16, 16, 14])
+def _daily_sheet(wb: Book, f: Figures) -> None:
+    ws = wb.sheet("Harian", [14, 12, 12, 16, 16, 14])
     header = ["Tanggal", "Diterima", "Dijawab", "Langkah selesai", "Dalam baku", "% dalam baku"]
-    ws.append(_header(ws, header))
+    ws.append(_header(header))
     for d in f.days:
-        share = _cell(ws, d.share_within, fmt=PERCENT)
-        ws.append(
-            [
-                _cell(ws, d.day, fmt="dd/mm/yyyy"),
-                d.received,
-                d.answered,
-                d.steps_closed,
-                d.steps_within,
-                share,
-            ]
-        )
+        share = Styled(d.share_within, Style.PERCENT)
+        ws.append([d.day, d.received, d.answered, d.steps_closed, d.steps_within, share])
     if f.days:
-        chart = BarChart()
-        chart.title = "Permohonan diterima per hari"
-        chart.legend = None
-        chart.height, chart.width = 7.5, 24
-        chart.add_data(Reference(ws, min_col=2, min_row=1, max_row=len(f.days) + 1), titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=len(f.days) + 1))
-        ws.add_chart(chart, "H2")
+        # Beside the table, from H2, 24 x 7.5 cm, the column "Diterima" over the days.
+        ws.add_bar_chart("Permohonan diterima per hari", column=2, anchor=(7, 1), size_cm=(24, 7.5))
 
 
 def breach_header(zone_label: str) -> tuple[str, ...]:
@@ -390,22 +342,19 @@ def register_row(n: int, c: Case, office: Office, zone: ZoneInfo) -> list[Any]:
 
 
 def stream_sheets(
-    wb: Workbook, title: str, header: Sequence[str], widths: Sequence[float], rows: Iterator[list[Any]]
+    wb: Book, title: str, header: Sequence[str], widths: Sequence[float], rows: Iterator[list[Any]]
 ) -> None:
     """Stream rows into a sheet with a frozen, filterable header; past a sheet's limit into the next."""
     pending = next(rows, None)
     part = 1
     while True:
-        ws = wb.create_sheet(title if part == 1 else f"{title} {part}")
-        _widths(ws, widths)
-        ws.freeze_panes = "C2"
-        ws.append(_header(ws, header))
-        written = 0
-        while pending is not None and written < MAX_ROWS - 1:
+        # The first two columns (No, ID kasus) and the header stay in view.
+        ws = wb.sheet(title if part == 1 else f"{title} {part}", widths, freeze=(2, 1))
+        ws.append(_header(header))
+        ws.add_filter(len(header))
+        while pending is not None and ws.rows < MAX_ROWS:
             ws.append(pending)
-            written += 1
             pending = next(rows, None)
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{written + 1}"
         if pending is None:
             return
         part += 1

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from shared.laporan import Format, Office, Period, write_laporan
 from shared.laporan.bahasa import count_text, decimal_text, percent_text, step_label
 from shared.laporan.csv_out import HEADER
+from shared.laporan.figures import case_totals, same_moment, snapshot, step_tables
 from shared.laporan.safe import FORMULA_STARTS
 from shared.runtime.settings import Settings
 from shared.runtime.storage import handovers
@@ -282,3 +283,16 @@ def test_a_step_still_open_past_its_standard_is_listed_with_its_time_past_due(
     [open_row] = [r for r in rows if r[1] == "case-open"]
     assert open_row[6] == step_label(8)
     assert open_row[10] > 60  # minutes past due by now: days have passed since 3 November
+
+
+def test_the_second_connection_of_a_laporan_sees_the_same_moment(engine: Engine) -> None:
+    """The steps' tables run on a second connection: it must not see a case the first one does not."""
+    with snapshot(engine) as db:
+        counted = case_totals(db, PERIOD)
+        with engine.begin() as other:
+            add_case(other, "case-meanwhile", wib(3, 11, 0), [Step(1, "admin", 0.5)])
+        with same_moment(engine, db) as beside:
+            assert case_totals(beside, PERIOD) == counted
+            assert sum(s.timing.closed for s in step_tables(beside, PERIOD).steps if s.step == 1) == 5
+    with snapshot(engine) as db:
+        assert case_totals(db, PERIOD).received == counted.received + 1

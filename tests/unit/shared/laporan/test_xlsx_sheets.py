@@ -6,9 +6,9 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from openpyxl import Workbook
 
 from shared.laporan import xlsx
+from shared.laporan.workbook import Book
 
 
 @pytest.mark.parametrize(
@@ -19,9 +19,8 @@ def test_rows_past_a_sheets_limit_go_on_in_the_next_sheet(
     rows: int, sheets: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(xlsx, "MAX_ROWS", 3)  # a header and two rows per sheet
-    wb = Workbook(write_only=True)
-    xlsx.stream_sheets(wb, "Register", ["No"], [8], iter([[n] for n in range(1, rows + 1)]))
-    wb.save(tmp_path / "r.xlsx")
+    with Book(tmp_path / "r.xlsx") as wb:
+        xlsx.stream_sheets(wb, "Register", ["No"], [8], iter([[n] for n in range(1, rows + 1)]))
     book = openpyxl.load_workbook(tmp_path / "r.xlsx")
     assert book.sheetnames == sheets
     values = [v for ws in book for (v,) in ws.iter_rows(values_only=True)]
