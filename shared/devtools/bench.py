@@ -373,7 +373,8 @@ def _measure(
     if profile:
         for spy in spies.values():
             profiling.stop(spy)
-        summaries = [profiling.summarize((profile / f"{n}.folded").read_text(), n) for n in SERVICES]
+        folded = {n: (profile / f"{n}.folded").read_text(errors="replace") for n in SERVICES}
+        summaries = [profiling.summarize(folded[n], n) for n in SERVICES]
         (profile / "summary.txt").write_text("\n\n".join(summaries) + "\n")
     order = _admin_order(channel, tap)
     channel.queue_delete(tap)

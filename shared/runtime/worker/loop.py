@@ -99,13 +99,8 @@ class Worker:
     def _serve(self, stop: threading.Event) -> None:
         connection = amqp.connect(self.amqp_url)
         try:
-            channel = connection.channel()
-            # Cautious at first: while the broker hands back what a dead consumer left unacked, one
-            # at a time, so a message that kills the worker (a poison message) fails alone and its
-            # batch-mates are not redelivered with it, toward a quorum queue's delivery limit.
-            channel.basic_qos(prefetch_count=1)
-            cautious = True
-            channel.tx_select()
+            self._take_back_redeliveries(connection, stop)
+            channel = self._consuming_channel(connection, self.prefetch)
             pending: list[Delivery] = []
 
             def on_message(_ch: Any, method: Any, properties: Any, body: bytes) -> None:
@@ -125,9 +120,6 @@ class Worker:
                 while pending:
                     batch, pending[:] = pending[: self.batch_size], pending[self.batch_size :]
                     self._handle_batch(channel, batch)
-                    if cautious and not batch[-1].redelivered:
-                        channel.basic_qos(prefetch_count=self.prefetch)  # past the redeliveries
-                        cautious = False
                 if self.spec.tick is not None and time.monotonic() >= next_tick:
                     self._run_tick(channel)
                     next_tick = time.monotonic() + TICK_EVERY_SECONDS
@@ -135,6 +127,35 @@ class Worker:
             if connection.is_open:
                 with contextlib.suppress(AMQPError):
                     connection.close()
+
+    @staticmethod
+    def _consuming_channel(connection: Any, prefetch: int) -> Any:
+        channel = connection.channel()
+        channel.basic_qos(prefetch_count=prefetch)
+        channel.tx_select()  # outputs, dead letters and acks of a batch take effect together
+        return channel
+
+    def _take_back_redeliveries(self, connection: Any, stop: threading.Event) -> None:
+        """What a dead consumer left unacked comes back first: take it one message at a time, so a
+        message that kills the worker (a poison message) fails alone, and the messages queued with
+        it are not redelivered with it toward a quorum queue's delivery limit. Done at the first
+        fresh message, or when none comes; the channel's close returns a message still in flight."""
+        channel = self._consuming_channel(connection, 1)
+        arrived: list[Delivery] = []
+
+        def on_message(_ch: Any, method: Any, properties: Any, body: bytes) -> None:
+            arrived.append(Delivery(method.delivery_tag, properties, body, method.redelivered))
+
+        channel.basic_consume(self.spec.queue, on_message_callback=on_message)
+        while not stop.is_set():
+            connection.process_data_events(time_limit=0.2)
+            if not arrived:
+                break
+            delivery = arrived.pop()
+            self._handle_batch(channel, [delivery])
+            if not delivery.redelivered:
+                break
+        channel.close()
 
     # --- one batch ------------------------------------------------------------------------------
 
