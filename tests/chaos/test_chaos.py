@@ -4,7 +4,7 @@ Two copies of every service; every service killed at least once and the router s
 broker restart and a database restart; the SOP clock at x60 with part of the staff slow, so steps
 breach and the notices climb the ladder under the faults. It restarts the machine's RabbitMQ and
 PostgreSQL, so it runs by itself (pytest runs tests one at a time). The large version is run by
-hand: `bamsos chaos --inquiries 20000 --seconds 300 --restart-host-servers`.
+hand: `bamsos chaos --inquiries 5000 --seconds 300 --restart-host-servers`.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 small): while inquiries flow and service copies are killed, one node is stopped and another is
 `kill -9`ed; nothing is lost, nothing doubled, every control card whole.
 
-The large version is run by hand: `bamsos chaos --cluster --inquiries 2000 --seconds 120`.
+The large version is run by hand: `bamsos chaos --cluster --inquiries 1000 --seconds 120 --kill-every 12`.
 """
 
 from __future__ import annotations
