@@ -13,6 +13,7 @@ A delivery receipt closes step 8.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -173,28 +174,46 @@ def reply_for_resolved(event: CaseResolved, ctx: Context) -> list[Outgoing]:
 
 def close_delivery(receipt: Receipt, ctx: Context) -> list[Outgoing]:
     """The connector delivered the reply: step 8 is done, and the citizen is asked how it went."""
-    # One statement marks the case delivered (at most once: the guard on delivered_at) and reads
-    # its step 8, which that guard also keeps any other receipt from closing.
-    case = ctx.db.execute(
-        sa.update(inquiries)
-        .where(
-            inquiries.c.reply_id == receipt.reply_id,
-            inquiries.c.delivered_at.is_(None),
-            handovers.c.inquiry_id == inquiries.c.inquiry_id,
-            handovers.c.step == 8,
-        )
-        .values(delivered_at=receipt.delivered_at, survey_sent_at=ctx.clock.now())
-        .returning(
-            *handovers.c,
-            inquiries.c.channel.label("case_channel"),
-            inquiries.c.account.label("case_account"),
-            inquiries.c.ticket.label("case_ticket"),
-        )
-    ).one_or_none()
+    case = ctx.preloaded.pop(("delivered", receipt.reply_id), None) or mark_delivered(ctx, [receipt]).get(
+        receipt.reply_id
+    )
     if case is None:
         raise Rejected("unknown_reply", "no undelivered reply has this reply_id")
     close_handover(ctx, case, done_at=receipt.delivered_at)
     return [survey(ctx, case.inquiry_id, Channel(case.case_channel), case.case_account, case.case_ticket)]
+
+
+def preload_receipts(receipts: list[Receipt], ctx: Context) -> None:
+    """The batch's deliveries marked at once, as each handler would first do for its own."""
+    for reply_id, case in mark_delivered(ctx, receipts).items():
+        ctx.preloaded[("delivered", reply_id)] = case
+
+
+def mark_delivered(ctx: Context, receipts: list[Receipt]) -> dict[str, sa.Row[Any]]:
+    """Mark the receipts' cases delivered and read their step 8, in one statement, by reply id.
+    Each case once: the guard on delivered_at, which also keeps any other receipt from closing
+    its step 8; a receipt for an unknown or already delivered reply finds nothing."""
+    delivered = sa.values(
+        sa.column("reply_id", sa.Text), sa.column("at", sa.DateTime(timezone=True)), name="delivered"
+    ).data([(r.reply_id, r.delivered_at) for r in receipts])
+    rows = ctx.db.execute(
+        sa.update(inquiries)
+        .where(
+            inquiries.c.reply_id == delivered.c.reply_id,
+            inquiries.c.delivered_at.is_(None),
+            handovers.c.inquiry_id == inquiries.c.inquiry_id,
+            handovers.c.step == 8,
+        )
+        .values(delivered_at=delivered.c.at, survey_sent_at=ctx.clock.now())
+        .returning(
+            *handovers.c,
+            inquiries.c.reply_id.label("case_reply_id"),
+            inquiries.c.channel.label("case_channel"),
+            inquiries.c.account.label("case_account"),
+            inquiries.c.ticket.label("case_ticket"),
+        )
+    )
+    return {row.case_reply_id: row for row in rows}
 
 
 def survey(ctx: Context, inquiry_id: str, channel: Channel, account: str, ticket: str | None) -> Outgoing:
@@ -327,6 +346,7 @@ SPEC = ServiceSpec(
             close_delivery,
             key=lambda m, _id: f"receipt:{m.reply_id}",
             consumes=((topology.INBOUND, "receipt.*"),),
+            preload=preload_receipts,
         ),
     },
 )

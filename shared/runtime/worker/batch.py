@@ -118,7 +118,8 @@ class BatchHandler:
         return batch
 
     def _preload(self, db: Connection, fresh: list[Accepted]) -> dict[Any, Any]:
-        """Each route's reads for all its messages of the batch, in one statement per route."""
+        """Each route's work ahead for all its messages of the batch, one statement per route. In
+        the fast pass only: if anything fails, all of it is rolled back with the batch."""
         preloaded: dict[Any, Any] = {}
         by_route: dict[int, tuple[Any, list[Any]]] = {}
         for accepted in fresh:
@@ -128,7 +129,7 @@ class BatchHandler:
             ctx = self.make_context(db, None)
             ctx.preloaded = preloaded
             route.preload(messages, ctx)
-            assert not ctx.writes.ops, "a preload reads only"
+            assert not ctx.writes.ops, "a preload defers nothing: its handlers write"
         return preloaded
 
     def _careful(self, db: Connection, deliveries: list[Delivery]) -> Batch:

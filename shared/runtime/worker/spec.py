@@ -72,8 +72,9 @@ class Route(Generic[M, C]):
     `consumes` are the (exchange, routing key) bindings that bring the schema to the service's
     queue; `key` gives the de-duplication key (from the message and its AMQP message_id); `wants`
     lets a service pass over a message that another service bound to the same key owns; `preload`
-    reads what the batch's messages of this schema will read, in one statement, into the batch's
-    `ctx.preloaded`, where the handlers look first (anything missing there they read themselves).
+    does ahead, in one statement for all the batch's messages of this schema, what their handlers
+    would each do first (a read, or a guarded claim), leaving the rows in the batch's
+    `ctx.preloaded`, where the handlers look first (anything missing there they do themselves).
     """
 
     model: type[M]

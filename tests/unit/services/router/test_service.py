@@ -15,6 +15,7 @@ from services.editor_bridge.service import SPEC as EDITOR
 from services.intake.service import SPEC as INTAKE
 from services.pickup_bridge.service import SPEC as PICKUP
 from services.router.service import SPEC as ROUTER
+from services.router.service import close_delivery, preload_receipts
 from shared.runtime import topology
 from shared.runtime.storage import handovers, inquiries
 from shared.runtime.worker import Outgoing, ServiceSpec
@@ -547,6 +548,37 @@ def test_a_delivery_receipt_closes_step_8(ctx: Context, now: FrozenTime) -> None
     step8 = card(ctx, task.inquiry_id)[-1]
     assert (step8.step, step8.done_at, step8.duration_seconds, step8.breached) == (8, delivered, 180, True)
     assert case_of(ctx, task.inquiry_id).delivered_at == delivered
+
+
+def test_a_batch_of_receipts_is_marked_delivered_in_one_statement_ahead_of_its_handlers(
+    ctx: Context, now: FrozenTime
+) -> None:
+    replies = []
+    for _ in range(3):
+        _, task = first_task(ctx)
+        replies.append(replied(run_route(ROUTER, result(task, Outcome.answered), ctx))[0])
+    delivered = now.advance(minutes=1)
+    receipts = [Receipt(reply_id=r.reply_id, delivered_at=delivered) for r in replies]
+    unknown = Receipt(reply_id="no-such-reply", delivered_at=delivered)
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement.split()[0])
+
+    sa.event.listen(ctx.db, "before_cursor_execute", count)
+    try:
+        preload_receipts([*receipts, unknown], ctx)
+        assert statements == ["UPDATE"], "the three cases marked, and their steps 8 read, at once"
+        surveys = [close_delivery(r, ctx) for r in receipts]
+        assert statements == ["UPDATE"], "the handlers find their rows ahead"
+    finally:
+        sa.event.remove(ctx.db, "before_cursor_execute", count)
+    assert [s.message.kind for [s] in surveys] == ["survey"] * 3
+    ctx.writes.flush(ctx.db)
+    for reply in replies:
+        step8 = card(ctx, reply.inquiry_id)[-1]
+        assert (step8.step, step8.done_at, step8.duration_seconds) == (8, delivered, 60)
+    assert refusal(unknown, ctx) == "unknown_reply"
 
 
 def test_a_receipt_for_an_unknown_reply_is_refused(ctx: Context, now: FrozenTime) -> None:
