@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from shared.devtools.chaos import ChaosReport, run_chaos
+from shared.devtools.chaos import DEFAULT_TIME_SCALE, ChaosReport, run_chaos
 from shared.runtime import logs
 from shared.runtime.settings import Settings
 
@@ -236,6 +236,8 @@ def run_cluster_chaos(
     seed: int | None,
     kill_every: float | None = None,
     deadline: float = 900.0,
+    copies: int = 2,
+    time_scale: float = DEFAULT_TIME_SCALE,
     cluster: RabbitCluster | None = None,
 ) -> ChaosReport:
     """The chaos run on a three-node cluster with quorum queues: service kills all along (every
@@ -254,6 +256,8 @@ def run_cluster_chaos(
             database_restarts=0,
             seed=seed,
             deadline=deadline,
+            copies=copies,
+            time_scale=time_scale,
             rabbitmqctl=nodes.ctl(0),
             extra_faults=[
                 (0.3, "node_stop", lambda: node_outage(nodes, 1, nodes.stop_node)),

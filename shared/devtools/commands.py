@@ -121,7 +121,14 @@ def chaos(
         from shared.devtools.cluster import run_cluster_chaos
 
         report = run_cluster_chaos(
-            load_settings(), count=count, seconds=seconds, seed=seed, kill_every=kill_every, deadline=deadline
+            load_settings(),
+            count=count,
+            seconds=seconds,
+            seed=seed,
+            kill_every=kill_every,
+            deadline=deadline,
+            copies=copies,
+            time_scale=time_scale,
         )
         for line in report.lines():
             click.echo(line)
