@@ -18,6 +18,7 @@ from tests import servers as real
 pytestmark = pytest.mark.integration
 
 
+@pytest.mark.timeout(600)  # past the run's own deadline (400 s), so a stalled run still reports
 def test_a_node_stopped_and_a_node_killed_while_inquiries_flow_lose_nothing_and_double_nothing(
     cluster: RabbitCluster, servers: real.Servers
 ) -> None:

@@ -120,8 +120,10 @@ class Worker:
                 while pending:
                     batch, pending[:] = pending[: self.batch_size], pending[self.batch_size :]
                     self._handle_batch(channel, batch)
-                if self.spec.tick is not None and time.monotonic() >= next_tick:
-                    self._run_tick(channel)
+                if time.monotonic() >= next_tick:
+                    self._publish_orphans(channel)
+                    if self.spec.tick is not None:
+                        self._run_tick(channel)
                     next_tick = time.monotonic() + TICK_EVERY_SECONDS
         finally:
             if connection.is_open:
@@ -195,6 +197,24 @@ class Worker:
                 self.log.warning("database_unavailable", attempt=n + 1, error=type(e).__name__)
                 time.sleep(0.2 * 2**n)
         raise TransientError("database unavailable; deliveries left unacked for redelivery")
+
+    def _publish_orphans(self, channel: Any) -> None:
+        """Publish what a dead publisher left in the outbox (`ledger.take_orphans`), and mark it sent."""
+        with self.engine.connect() as db:
+            try:
+                with db.begin():
+                    rows = ledger.take_orphans(db, self.spec.name)
+                for row in rows:
+                    amqp.publish(
+                        channel, self.spec.name, row.exchange, row.routing_key, row.body, row.message_id
+                    )
+                if rows:
+                    channel.tx_commit()
+                    self.log.warning("orphans_published", rows=len(rows))
+            except BaseException:
+                ledger.release_sources(db)
+                raise
+            ledger.mark_sent_and_release(db, [row.id for row in rows])
 
     def _run_tick(self, channel: Any) -> None:
         """Periodic work (the router's due-time scan). Its outputs are published and committed on
