@@ -130,27 +130,24 @@ def chaos(
             copies=copies,
             time_scale=time_scale,
         )
-        for line in report.lines():
-            click.echo(line)
-        sys.exit(0 if report.ok else 1)
-    if (broker_restarts or database_restarts) and not restart_host_servers:
+    elif (broker_restarts or database_restarts) and not restart_host_servers:
         raise click.UsageError(
             "this run restarts the host's RabbitMQ and PostgreSQL: add --restart-host-servers, "
             "or --broker-restarts 0 --database-restarts 0"
         )
-
-    report = run_chaos(
-        load_settings(),
-        count=count,
-        seconds=seconds,
-        kill_every=kill_every,
-        broker_restarts=broker_restarts,
-        database_restarts=database_restarts,
-        seed=seed,
-        deadline=deadline,
-        copies=copies,
-        time_scale=time_scale,
-    )
+    else:
+        report = run_chaos(
+            load_settings(),
+            count=count,
+            seconds=seconds,
+            kill_every=kill_every,
+            broker_restarts=broker_restarts,
+            database_restarts=database_restarts,
+            seed=seed,
+            deadline=deadline,
+            copies=copies,
+            time_scale=time_scale,
+        )
     for line in report.lines():
         click.echo(line)
     sys.exit(0 if report.ok else 1)

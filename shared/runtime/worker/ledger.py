@@ -99,7 +99,7 @@ def take_unsent(db: Connection, source: str, have: set[int]) -> list[OutboxRow]:
 def take_orphans(db: Connection, consumer: str, older_than_seconds: float = 5.0) -> list[OutboxRow]:
     """Outputs of `consumer` recorded over `older_than_seconds` ago and never published, whose
     publisher is gone (no session holds their source's lock): each source is locked here and its
-    unsent rows returned, for the caller to publish and mark sent.
+    unsent rows returned (`take_unsent`), for the caller to publish and mark sent.
 
     Who leaves them: a worker whose broker connection dies between its database commit and its
     AMQP commit, while a replica on another node took the input's redelivery as a duplicate whose
@@ -107,27 +107,12 @@ def take_orphans(db: Connection, consumer: str, older_than_seconds: float = 5.0)
     young = sa.func.now() - sa.func.make_interval(0, 0, 0, 0, 0, 0, older_than_seconds)
     sources = db.scalars(
         sa.select(outbox.c.source)
-        .where(
-            outbox.c.sent_at.is_(None),
-            outbox.c.source.startswith(f"{consumer}:"),
-            outbox.c.created_at < young,
-        )
+        .where(outbox.c.sent_at.is_(None), outbox.c.created_at < young)
+        .where(outbox.c.source.startswith(f"{consumer}:"))
         .group_by(outbox.c.source)
         .limit(100)
     ).all()
-    taken = [
-        source
-        for source in sources
-        if db.scalar(sa.text("SELECT pg_try_advisory_lock(hashtextextended(:s, 0))"), {"s": source})
-    ]
-    if not taken:
-        return []
-    rows = db.execute(
-        sa.select(outbox.c.id, outbox.c.exchange, outbox.c.routing_key, outbox.c.message_id, outbox.c.body)
-        .where(outbox.c.source.in_(taken), outbox.c.sent_at.is_(None))  # sent meanwhile: not again
-        .order_by(outbox.c.id)
-    )
-    return [OutboxRow(*row) for row in rows]
+    return [row for source in sources for row in take_unsent(db, source, set())]
 
 
 def hold_sources(db: Connection, sources: list[str]) -> None:

@@ -102,11 +102,7 @@ class Worker:
             self._take_back_redeliveries(connection, stop)
             channel = self._consuming_channel(connection, self.prefetch)
             pending: list[Delivery] = []
-
-            def on_message(_ch: Any, method: Any, properties: Any, body: bytes) -> None:
-                pending.append(Delivery(method.delivery_tag, properties, body, method.redelivered))
-
-            channel.basic_consume(self.spec.queue, on_message_callback=on_message)
+            channel.basic_consume(self.spec.queue, on_message_callback=_into(pending))
             self.log.info("consuming", queue=self.spec.queue)
             next_tick = 0.0
             while not stop.is_set():
@@ -144,11 +140,7 @@ class Worker:
         fresh message, or when none comes; the channel's close returns a message still in flight."""
         channel = self._consuming_channel(connection, 1)
         arrived: list[Delivery] = []
-
-        def on_message(_ch: Any, method: Any, properties: Any, body: bytes) -> None:
-            arrived.append(Delivery(method.delivery_tag, properties, body, method.redelivered))
-
-        channel.basic_consume(self.spec.queue, on_message_callback=on_message)
+        channel.basic_consume(self.spec.queue, on_message_callback=_into(arrived))
         while not stop.is_set():
             connection.process_data_events(time_limit=0.2)
             if not arrived:
@@ -233,3 +225,12 @@ class Worker:
                 channel.tx_commit()
         for action in ctx.after_commit:
             action()
+
+
+def _into(deliveries: list[Delivery]) -> Callable[..., None]:
+    """A consumer callback that keeps each delivery for the loop to handle in a batch."""
+
+    def on_message(_ch: Any, method: Any, properties: Any, body: bytes) -> None:
+        deliveries.append(Delivery(method.delivery_tag, properties, body, method.redelivered))
+
+    return on_message
