@@ -17,7 +17,7 @@ from typing import Any
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import cm
-from reportlab.platypus import CondPageBreak, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer
+from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer
 
 from shared.laporan.bahasa import (
     CHANNELS,
@@ -49,6 +49,7 @@ from shared.laporan.pdf_parts import (
     footer,
     heading,
     kop,
+    opening,
     ruled_table,
     side_by_side,
     signature,
@@ -94,12 +95,20 @@ def _story(f: Figures, office: Office) -> list[Any]:
     facts = [("Nomor SOP", office.sop_number), ("Periode", f.period.text()), ("Keadaan data", compiled)]
     story: list[Any] = [*kop(office), *title_block(TITLE, SUBTITLE, facts)]
     if f.totals.received == 0:
-        story += [heading("A. RINGKASAN"), Paragraph(NO_INQUIRIES, BODY)]
+        last = [heading("A. RINGKASAN"), Paragraph(NO_INQUIRIES, BODY)]
     else:
-        story += [*_summary(f), *_volumes(f), *_compliance(f), *_holders(f, office)]
-        story += [*_satisfaction(f, office), *_chart(f)]
+        story += [
+            *_summary(f),
+            *_volumes(f),
+            *_compliance(f),
+            *_holders(f, office),
+            *_satisfaction(f, office),
+        ]
+        last = _chart(f)
+    # As in any official letter, the signature goes with the text above it: the closing and the
+    # signature block move to a new page only together with the last section (short, by design).
     signed_on = office_day(f.compiled_at, f.period.zone)
-    story.append(KeepTogether([Spacer(1, 10), Paragraph(CLOSING, BODY), signature(office, signed_on)]))
+    story.append(KeepTogether([*last, Spacer(1, 10), Paragraph(CLOSING, BODY), signature(office, signed_on)]))
     if f.breached_cases:
         story += _lampiran(f, office)
     return story
@@ -125,7 +134,7 @@ def _summary(f: Figures) -> list[Any]:
         ["Kasus melewati waktu baku", count_text(f.breached_cases)],
     ]
     table = ruled_table(["Uraian", "Jumlah"], rows, [9 * cm, 3 * cm], numbers_from=1)
-    return [heading("A. RINGKASAN"), Paragraph(text, BODY), Spacer(1, 6), table]
+    return [opening("A. RINGKASAN", Paragraph(text, BODY)), Spacer(1, 6), table]
 
 
 def _count_table(
@@ -145,8 +154,7 @@ def _volumes(f: Figures) -> list[Any]:
     path = _count_table("Jalur SOP yang ditempuh", f.by_path, path_label, f.totals)
     service = _count_table("Jenis layanan", f.by_service, lambda c: label(SERVICES, c), f.totals)
     return [
-        heading("B. PERMOHONAN MENURUT KANAL, TOPIK, JALUR SOP DAN LAYANAN"),
-        side_by_side(channel, topic),
+        opening("B. PERMOHONAN MENURUT KANAL, TOPIK, JALUR SOP DAN LAYANAN", side_by_side(channel, topic)),
         Spacer(1, 8),
         side_by_side(path, service),
     ]
@@ -175,11 +183,9 @@ def _compliance(f: Figures) -> list[Any]:
         "kerja kantor. Median: separuh langkah selesai dalam waktu ini atau kurang; P90: 90% langkah."
     )
     return [
-        CondPageBreak(6 * cm),
-        heading("C. KEPATUHAN TERHADAP WAKTU BAKU SOP PER LANGKAH"),
-        table,
-        Spacer(1, 3),
-        Paragraph(note, CAPTION),
+        opening(
+            "C. KEPATUHAN TERHADAP WAKTU BAKU SOP PER LANGKAH", table, Spacer(1, 3), Paragraph(note, CAPTION)
+        )
     ]
 
 
@@ -195,7 +201,7 @@ def _holders(f: Figures, office: Office) -> list[Any]:
     roles = ruled_table(
         ["Pelaksana", *TIMING_HEADER], _holder_rows(f.roles, office, False), role_widths, numbers_from=1
     )
-    story: list[Any] = [CondPageBreak(5 * cm), heading("D. KEPATUHAN MENURUT PELAKSANA DAN PETUGAS"), roles]
+    story: list[Any] = [opening("D. KEPATUHAN MENURUT PELAKSANA DAN PETUGAS", roles)]
     story.append(Spacer(1, 8))
     if f.officers:
         widths = [3.2 * cm, WIDTH - sum(_TIMING_WIDTHS) - 3.2 * cm, *_TIMING_WIDTHS]
@@ -220,7 +226,7 @@ def _rated_table(title: str, rows: tuple[Rated, ...], name: Callable[[str | None
 
 def _satisfaction(f: Figures, office: Office) -> list[Any]:
     s = f.satisfaction
-    title = heading("E. KEPUASAN MASYARAKAT TERHADAP PELAYANAN")
+    title = "E. KEPUASAN MASYARAKAT TERHADAP PELAYANAN"
     if not s.responses:
         sent = (
             f"Survei kepuasan telah dikirim kepada {count_text(s.surveys_sent)} pemohon setelah "
@@ -228,7 +234,7 @@ def _satisfaction(f: Figures, office: Office) -> list[Any]:
             if s.surveys_sent
             else ""
         )
-        return [CondPageBreak(5 * cm), title, Paragraph(sent + NO_RATINGS, BODY)]
+        return [opening(title, Paragraph(sent + NO_RATINGS, BODY))]
     text = (
         f"Dari <b>{count_text(s.surveys_sent)}</b> survei kepuasan yang dikirim setelah jawaban diterima, "
         f"<b>{count_text(s.responses)}</b> dijawab (<b>{percent_text(s.response_rate)}</b>). Nilai "
@@ -280,42 +286,34 @@ def _satisfaction(f: Figures, office: Office) -> list[Any]:
         "Petugas yang menjawab: pemegang langkah terakhir sebelum jawaban dikirim (langkah 8) menurut "
         "kartu kendali, yang hasilnya menjadi jawaban."
     )
-    # The section reads as one piece: it starts on the next page rather than break, unless it is
-    # longer than a page.
     return [
-        CondPageBreak(5 * cm),
+        opening(
+            title,
+            Paragraph(text, BODY),
+            Spacer(1, 3),
+            Paragraph(skm_note(), CAPTION),
+            Spacer(1, 6),
+            side_by_side(summary, distribution),
+        ),
+        Spacer(1, 8),
+        side_by_side(channel, service),
+        Spacer(1, 8),
         KeepTogether(
             [
-                title,
-                Paragraph(text, BODY),
+                ruled_table(officer_header, officers, officer_widths, numbers_from=2),
                 Spacer(1, 3),
-                Paragraph(skm_note(), CAPTION),
-                Spacer(1, 6),
-                side_by_side(summary, distribution),
-                Spacer(1, 8),
-                side_by_side(channel, service),
-                Spacer(1, 8),
-                KeepTogether(
-                    [
-                        ruled_table(officer_header, officers, officer_widths, numbers_from=2),
-                        Spacer(1, 3),
-                        Paragraph(officer_note, CAPTION),
-                    ]
-                ),
+                Paragraph(officer_note, CAPTION),
             ]
         ),
     ]
 
 
 def _chart(f: Figures) -> list[Any]:
+    caption = f"Menurut tanggal diterimanya permohonan ({f.period.zone_label})."
     return [
-        KeepTogether(
-            [
-                heading("F. GRAFIK HARIAN PERMOHONAN DAN KEPATUHAN"),
-                daily_chart(f.days, WIDTH),
-                Paragraph(f"Menurut tanggal diterimanya permohonan ({f.period.zone_label}).", CAPTION),
-            ]
-        )
+        heading("F. GRAFIK HARIAN PERMOHONAN DAN KEPATUHAN"),
+        daily_chart(f.days, WIDTH),
+        Paragraph(caption, CAPTION),
     ]
 
 

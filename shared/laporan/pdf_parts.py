@@ -13,7 +13,7 @@ from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
-from reportlab.platypus import HRFlowable, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import HRFlowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from shared.laporan.office import Office
 from shared.laporan.period import date_text
@@ -76,6 +76,12 @@ def title_block(title: str, subtitle: str, facts: Sequence[tuple[str, str]]) -> 
 
 def heading(text: str) -> Paragraph:
     return Paragraph(escape(text), HEADING)
+
+
+def opening(title: str, *first: Any) -> KeepTogether:
+    """A section's heading kept with its first piece (each bounded, well under a page): a heading
+    never ends a page, and a section starts on a new page only when its opening does not fit."""
+    return KeepTogether([heading(title), *first])
 
 
 def ruled_table(
