@@ -1,6 +1,7 @@
-# The two things a developer or CI does: `make demo` runs the whole pipeline on the local servers
-# (starting them first if they are installed but stopped: deploy/local-servers.sh, docs/servers.md),
-# `make test` runs every check CI runs. Both install what they need first, into .venv.
+# The two things a developer or CI does: `make demo` runs the whole pipeline on the local servers,
+# `make test` runs every check CI runs. Both install what they need first: Python's into .venv, and
+# (as root) the local RabbitMQ and PostgreSQL, started, when missing (deploy/local-servers.sh,
+# docs/servers.md).
 VENV ?= .venv
 BIN := $(VENV)/bin
 
@@ -25,8 +26,8 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
-# The local RabbitMQ and PostgreSQL: silent when both answer; starts one that is installed but
-# stopped (as root); says which Debian package to install when one is missing.
+# The local RabbitMQ and PostgreSQL: silent when both answer; as root, installs a missing one from
+# the machine's package registry and starts a stopped one; without root, says the command to run.
 servers:
 	deploy/local-servers.sh
 
@@ -40,7 +41,7 @@ lint: install
 	$(BIN)/bamsos contract --check
 	$(BIN)/bamsos deploy-files --check
 
-test: lint tools
+test: lint tools servers
 	$(BIN)/pytest
 
 # The unit tests alone, in seconds: PostgreSQL only, no broker (tests/unit/).
