@@ -17,7 +17,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio
 import jinja2
@@ -25,12 +25,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from services.console import views
+from services.console.state import Console
 from shared.runtime import logs
 from shared.staff.actions import StaffTask, open_tasks
 from shared.staff.officers import find_officer
-
-if TYPE_CHECKING:
-    from services.console.app import Console
 
 log = logs.get("bamsos.console")
 EVENT = "antrean"

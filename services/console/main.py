@@ -13,8 +13,9 @@ import uvicorn
 from prometheus_client import CollectorRegistry, start_http_server
 
 from services import catalog
-from services.console.app import build_console, create_app
+from services.console.app import create_app
 from services.console.metrics import build_console_metrics
+from services.console.state import build_console
 from shared.runtime import logs
 from shared.runtime.errors import ConfigError
 from shared.runtime.settings import load_settings
