@@ -32,11 +32,11 @@ class Refused(BamsosError):
 
 
 def office_time(moment: datetime | None, zone: ZoneInfo, *, named: bool = False) -> str:
-    """A time on the office's clock as staff read it, "27-11-2026 22:10:00" ("-" if none); `named`
-    adds the zone as staff name it ("… WIB")."""
+    """A time on the office's clock as staff read it, the Indonesian way, "27-11-2026 22.10.00"
+    ("-" if none); `named` adds the zone as staff name it ("… WIB")."""
     if moment is None:
         return "-"
-    return moment.astimezone(zone).strftime("%d-%m-%Y %H:%M:%S" + (" %Z" if named else ""))
+    return moment.astimezone(zone).strftime("%d-%m-%Y %H.%M.%S" + (" %Z" if named else ""))
 
 
 def unit_queue(unit: str, chart: OrgChart) -> str:

@@ -11,11 +11,12 @@ import pytest
 
 from services.console.answers import load_answers
 from services.console.security import LoginLimiter, csrf_ok, csrf_token
-from services.console.views import holder_text, short_time, step_clock
+from services.console.views import holder_text, short_time, step_clock, time_parts
 from shared.runtime.errors import ConfigError
 from shared.runtime.settings import Settings
 from shared.sop.office_calendar import make_clock
 from shared.sop.orgchart import OrgChart
+from shared.staff.actions import office_time
 
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -70,6 +71,11 @@ def test_times_and_holders_as_officers_read_them(chart: OrgChart) -> None:
     now = datetime(2026, 11, 30, 9, 0, tzinfo=WIB)
     assert short_time(now - timedelta(minutes=5), WIB, now) == "08.55 WIB"
     assert short_time(now - timedelta(days=1), WIB, now) == "29-11 09.00 WIB"
+    # The queue, the card and the terminal write a time one way, the Indonesian way, as the
+    # citizens' notices do: hours, minutes and seconds parted by dots.
+    moment = datetime(2026, 11, 30, 9, 5, 33, tzinfo=WIB)
+    assert time_parts(moment, WIB) == ("30-11-2026", "09.05.33")
+    assert office_time(moment, WIB, named=True) == "30-11-2026 09.05.33 WIB"
     assert holder_text("kasi", "kelahiran_kematian", "pcs", chart) == "Kasi Kelahiran dan Kematian"
     assert holder_text("kabid", "kelahiran_kematian", "pcs", chart) == "Kabid Pelayanan Pencatatan Sipil"
     assert holder_text("pickup", None, None, chart) == "Loket pengambilan"

@@ -204,7 +204,7 @@ def test_a_case_that_arrives_at_night_is_due_the_next_working_morning_and_the_ca
             )
         )
     card = "\n".join(control_card(engine, "c-night", office.zone).lines())
-    assert "30-11-2026 07:35:00" in card
+    assert "30-11-2026 07.35.00" in card
     assert (
         "Diserahkan di luar jam kerja: langkah 3; waktu baku dihitung sejak jam kerja berikutnya "
         "(lihat kolom batas)." in card
