@@ -1,4 +1,5 @@
-"""The live queue: `/antrean/{unit}/live`, server-sent events that htmx's SSE extension swaps in.
+"""The live queue: `/antrean/{unit}/live`, server-sent events that htmx's SSE extension morphs in
+(idiomorph: unchanged rows stay the same elements, so the keyboard focus stays).
 
 About once a second the server reads the unit's open tasks from the control card (one small
 indexed query) and, when the list changed — a case arrived, was taken or finished, or a clock
