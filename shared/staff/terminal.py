@@ -31,9 +31,15 @@ def _fail(e: Refused) -> click.ClickException:
     return click.ClickException(str(e))
 
 
-@click.group()
+@click.group(
+    short_help="Pekerjaan petugas dari terminal: antrean, ambil, jawab (akun konsol: bamsos petugas)."
+)
 def staff() -> None:
-    """Pekerjaan petugas BAMSOS: antrean, ambil kasus, jawab, eskalasi, alihkan, selesai, kartu kendali."""
+    """Pekerjaan petugas dari terminal: antrean, ambil kasus, jawab, eskalasi, alihkan, selesai, kartu.
+
+    Sama dengan konsol web, tanpa akun: nama petugas diberikan dengan --petugas. Akun masuk ke konsol
+    web dikelola dengan `bamsos petugas`.
+    """
 
 
 @staff.command()

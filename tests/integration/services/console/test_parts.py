@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from services.console.answers import load_answers
+from services.console.main import unit_users_warning
 from services.console.security import LoginLimiter, csrf_ok, csrf_token
 from services.console.views import holder_text, short_time, step_clock, time_parts
 from shared.runtime.errors import ConfigError
@@ -89,3 +90,13 @@ def test_a_bad_answer_file_stops_the_console_with_the_reason(tmp_path: Path) -> 
     bad.write_text("umum:\n  - judul: x\n    dasar: y\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"umum\.0\.teks"):
         load_answers(bad)
+
+
+def test_the_console_warns_at_start_when_the_router_would_not_count_its_results() -> None:
+    as_console = "amqp://office1-console:pw@127.0.0.1:5672/%2F"
+    as_admin_unit = "amqp://office1-staff.admin:pw@127.0.0.1:5672/%2F"
+    prefix = {"broker_user_prefix": "office1-"}
+    assert unit_users_warning(Settings(amqp_url=as_admin_unit, unit_users=False, **prefix)) is None
+    assert unit_users_warning(Settings(amqp_url=as_console, unit_users=True, **prefix)) is None
+    warning = unit_users_warning(Settings(amqp_url=as_admin_unit, unit_users=True, **prefix))
+    assert warning is not None and "office1-console" in warning and "dead-lettered" in warning
