@@ -245,9 +245,12 @@ def dokumen_impor(file: Path) -> None:
     click.echo(report.summary())
 
 
-@main.group()
+@main.group(short_help="Akun masuk petugas ke konsol web (bukan pekerjaannya: itu bamsos staff).")
 def petugas() -> None:
-    """Akun petugas untuk konsol web: tambah, daftar, nonaktifkan."""
+    """Akun masuk petugas ke konsol web: tambah, daftar, nonaktifkan.
+
+    Ini hanya akunnya. Pekerjaan petugas (antrean, ambil, jawab) dari terminal: `bamsos staff`.
+    """
 
 
 @petugas.command("tambah")
