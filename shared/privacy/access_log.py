@@ -201,5 +201,6 @@ def entries(
         stmt = stmt.where(c.client == client)
     if actions:
         stmt = stmt.where(c.action.in_([a.value for a in actions]))
-    for row in db.execution_options(yield_per=1000).execute(stmt):
+    # Options on the statement: on the connection they would stay for every statement after it.
+    for row in db.execute(stmt.execution_options(yield_per=1000)):
         yield Entry(**row._mapping)

@@ -74,8 +74,8 @@ def _name_by_hash(
     """Name hashed accounts by hashing every account held (one pass; the log keeps no account)."""
     wanted = {h for h, _ in unnamed}
     names: dict[str, Account] = {}
-    held = sa.select(inquiries.c.channel, inquiries.c.account).distinct()
-    for row in db.execution_options(yield_per=5000).execute(held):
+    held = sa.select(inquiries.c.channel, inquiries.c.account).distinct().execution_options(yield_per=5000)
+    for row in db.execute(held):
         account = Account(row.channel, row.account)
         key = log.account_hash(account)
         if key in wanted:

@@ -89,12 +89,14 @@ def hapus(kanal: str | None, akun: str | None, reference: str | None) -> None:
 
 
 @click.command()
-@click.option("--dari", required=True, help="Sejak (WIB): YYYY-MM-DD atau YYYY-MM-DD JJ:MM.")
-@click.option("--sampai", required=True, help="Sampai dengan (WIB): YYYY-MM-DD atau YYYY-MM-DD JJ:MM.")
+@click.option("--dari", help="Sejak (WIB): YYYY-MM-DD atau YYYY-MM-DD JJ:MM (wajib).")
+@click.option("--sampai", help="Sampai dengan (WIB): YYYY-MM-DD atau YYYY-MM-DD JJ:MM (wajib).")
 @click.option("--petugas", help="Nama pengguna petugas (atau os:<user>).")
 @click.option("--alamat", help="Alamat klien (IP) di konsol.")
-def insiden(dari: str, sampai: str, petugas: str | None, alamat: str | None) -> None:
+def insiden(dari: str | None, sampai: str | None, petugas: str | None, alamat: str | None) -> None:
     """Akun yang datanya dilihat seorang petugas atau dari satu alamat dalam rentang waktu (insiden)."""
+    if not dari or not sampai:
+        raise click.UsageError("--dari dan --sampai wajib")
     if bool(petugas) == bool(alamat):
         raise click.UsageError("sebutkan --petugas atau --alamat (salah satu)")
     with tools() as t:
