@@ -35,6 +35,13 @@ CASE_FIELDS = [
     ("replied_at", "Dijawab"),
     ("rating", "Penilaian (1-5)"),
 ]
+NOTICE_KINDS = {
+    "acknowledged": "tanda terima",
+    "status": "status kasus",
+    "survey": "survei kepuasan",
+    "thanks": "terima kasih",
+    "unknown_ticket": "tiket tidak dikenal",
+}
 
 
 def write_pdf(held: Holdings, out: Path, *, reference: str, made_at: datetime, zone: ZoneInfo) -> None:
@@ -58,7 +65,13 @@ def write_pdf(held: Holdings, out: Path, *, reference: str, made_at: datetime, z
         story.append(Paragraph(f"<b>{n}.</b>", BODY))
         story += [line(label, case[key], SMALL) for key, label in CASE_FIELDS]
         for notice in case["pemberitahuan"]:
-            story.append(line("Pemberitahuan", f"{notice['kind']}, {shown(notice['created_at'])}", SMALL))
+            story.append(
+                line(
+                    "Pemberitahuan",
+                    f"{NOTICE_KINDS.get(notice['kind'], notice['kind'])}, {shown(notice['created_at'])}",
+                    SMALL,
+                )
+            )
         for card in case["kartu_kendali"]:
             who = f"{card['from_role']} -> {card['to_role']}, petugas {shown(card['officer'])}"
             step = f"langkah {card['step']}: {who}"
