@@ -38,16 +38,21 @@ def ekspor(kanal: str | None, akun: str | None, reference: str | None, keluar: P
     """Salinan semua data yang disimpan tentang satu akun, sebagai JSON dan PDF (UU 27/2022 ps. 7-8)."""
     account, reference = account_option(kanal, akun), reference_option(reference)
     base = (keluar or Path(f"ekspor-{reference.replace('/', '-')}")).with_suffix("")
-    with tools() as t, t.engine.begin() as db:
-        held = find(db, t.amqp_url, account)
+    with tools() as t:
+        with t.engine.connect() as db:
+            held = find(db, t.amqp_url, account)
         if not held.found:
             raise click.ClickException(
                 f"tidak ada data tentang akun itu di kanal {kanal}; tidak ada yang diekspor"
             )
         now = datetime.now(UTC)
+        # Recorded before the files are written: no copy exists that the log does not name.
+        with t.engine.begin() as db:
+            t.log.record(
+                db, command_actor(), Action.SUBJECT_EXPORT, account=account, reference=reference, at=now
+            )
         base.with_suffix(".json").write_text(held.as_json(), encoding="utf-8")
         write_pdf(held, base.with_suffix(".pdf"), reference=reference, made_at=now, zone=t.zone)
-        t.log.record(db, command_actor(), Action.SUBJECT_EXPORT, account=account, reference=reference, at=now)
     click.echo(
         f"ekspor {reference}: {len(held.cases)} pertanyaan, {len(held.outbox)} pesan keluar, "
         f"{len(held.gateway_sends)} kiriman gateway, {len(held.dead_letters)} dead letter "
