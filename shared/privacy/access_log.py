@@ -139,8 +139,16 @@ class AccessLog:
         reference: str | None = None,
         at: datetime | None = None,
     ) -> int:
-        """Append a row in the caller's transaction (it commits with the look it records); its id."""
-        db.execute(sa.select(sa.func.pg_advisory_xact_lock(LOCK_KEY)))
+        """Append a row in the caller's transaction (it commits with the look it records); its id.
+
+        The lock is held until that transaction ends: record last, and commit soon after."""
+        lock = sa.select(
+            sa.func.pg_advisory_xact_lock(LOCK_KEY), sa.func.current_setting("transaction_isolation")
+        )
+        isolation = db.execute(lock).one()[1]
+        if isolation != "read committed":
+            # A snapshot older than the lock would not see the last row: the chain would fork.
+            raise RuntimeError(f"the access log is written at READ COMMITTED, not {isolation.upper()}")
         last = db.scalar(sa.select(access_log.c.row_hash).order_by(access_log.c.id.desc()).limit(1))
         # Microseconds: what PostgreSQL keeps, so the hash checks against the stored row.
         fields: dict[str, Any] = {

@@ -105,6 +105,12 @@ def test_two_writers_at_once_keep_one_unbroken_chain(engine: Engine, database_ur
     assert (code, output.splitlines()[0]) == (0, "log akses utuh: 80 baris, rantai hash cocok")
 
 
+def test_a_writer_whose_snapshot_could_be_older_than_the_lock_is_refused(engine: Engine) -> None:
+    refused = pytest.raises(RuntimeError, match="READ COMMITTED, not REPEATABLE READ")
+    with engine.connect().execution_options(isolation_level="REPEATABLE READ") as db, db.begin(), refused:
+        LOG.record(db, "siti", Action.REVEAL, case_id="case-1")
+
+
 def test_the_log_keeps_the_account_as_a_keyed_hash_and_finds_it_again(
     engine: Engine, database_url: str
 ) -> None:
