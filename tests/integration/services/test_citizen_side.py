@@ -190,7 +190,14 @@ def test_a_status_request_for_another_accounts_ticket_tells_nothing_about_the_ca
     assert f"nomor tiket {ticket} tidak kami temukan untuk akun ini" in unknown["text"]
     told = [
         word
-        for word in [*STEP_NAMES.values(), "petugas BAMSOS", str(INQUIRY["text"]), "Siti", "sitilestari", "WIB"]
+        for word in [
+            *STEP_NAMES.values(),
+            "petugas BAMSOS",
+            str(INQUIRY["text"]),
+            "Siti",
+            "sitilestari",
+            "WIB",
+        ]
         if word in unknown["text"]
     ]
     assert told == []
