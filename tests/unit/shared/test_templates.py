@@ -59,7 +59,8 @@ def fields_named(text: str) -> set[str]:
 def test_an_answer_cites_its_regulation_names_no_field_and_fits_a_reply(
     where: str, answer: dict[str, Any]
 ) -> None:
-    assert str(answer.get("dasar") or "").strip(), f"{where}: empty dasar"
+    dasar = str(answer.get("dasar") or "").strip()
+    assert 0 < len(dasar) <= 400, f"{where}: dasar empty or over the console's 400 characters"
     text = str(answer["teks"]).strip()
     assert "{" not in text and "}" not in text, f"{where}: answers are sent as written, no fields"
     assert 0 < len(text) <= ANSWER_LIMIT, f"{where}: {len(text)} characters"
