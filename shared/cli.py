@@ -241,21 +241,38 @@ def dokumen_impor(file: Path) -> None:
 
     Baris yang salah disebut dengan nomor barisnya dan dilewati; sisanya disimpan dalam satu
     transaksi. Mengimpor berkas yang sama lagi tidak mengubah apa pun."""
+    import pika
+
     from shared.runtime.storage import make_engine
+    from shared.sop.context import citizen_templates
     from shared.sop.documents import ExportError, import_export
+    from shared.sop.issued import publish_pending, write_issued_notices
+    from shared.sop.orgchart import load_chart
 
     settings = load_settings()
+    templates = citizen_templates(settings, load_chart(settings.org_chart))
     engine = make_engine(settings.database_url)
+    now = datetime.now(UTC)
     try:
         with engine.begin() as db:
-            report = import_export(db, file.read_bytes(), datetime.now(UTC))
+            report = import_export(db, file.read_bytes(), now)
+            told = write_issued_notices(db, templates, now)
+        for line, reason in report.rejected:
+            click.echo(f"baris {line}: {reason}")
+        click.echo(report.summary())
+        if told:
+            click.echo(f"{told} pemohon yang menunggu dokumennya dikabari bahwa dokumen sudah terbit")
+        try:
+            publish_pending(engine, settings.amqp_url)
+        except pika.exceptions.AMQPError as e:
+            raise click.ClickException(
+                f"impor tersimpan, tetapi kabar belum terkirim ({type(e).__name__}); "
+                "kabar dikirim pada impor berikutnya"
+            ) from None
     except ExportError as e:
         raise click.ClickException(f"{file}: {e}; tidak ada yang diimpor") from None
     finally:
         engine.dispose()
-    for line, reason in report.rejected:
-        click.echo(f"baris {line}: {reason}")
-    click.echo(report.summary())
 
 
 @main.group(short_help="Akun masuk petugas ke konsol web (bukan pekerjaannya: itu bamsos staff).")

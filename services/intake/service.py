@@ -19,7 +19,16 @@ import sqlalchemy as sa
 from shared.runtime import topology
 from shared.runtime.storage import inquiries
 from shared.runtime.worker import Outgoing, Route, ServiceSpec
-from shared.sop.citizen import rating, status_request
+from shared.sop.citizen import (
+    LEGACY_WORDS,
+    PRIVACY,
+    SCALE_WORDS,
+    SURVEY_SCALE,
+    may_be_rating,
+    points,
+    rating,
+    status_request,
+)
 from shared.sop.context import Context, pipeline_context
 from shared.sop.contracts import Inquiry, InquiryRegistered, NoticeKind, Role, schema_name
 from shared.sop.controlcard import record_step
@@ -33,9 +42,8 @@ def take(inquiry: Inquiry, ctx: Context) -> list[Outgoing]:
     asked = status_request(inquiry.text)
     if asked is not None:
         return [answer_status(inquiry, asked, ctx)]
-    score = rating(inquiry.text)
-    if score is not None:
-        rated = take_rating(inquiry, score, ctx)
+    if may_be_rating(inquiry.text):
+        rated = take_rating(inquiry, ctx)
         if rated is not None:
             return rated
     return register(inquiry, ctx)
@@ -75,19 +83,22 @@ def answer_status(inquiry: Inquiry, ticket: str, ctx: Context) -> Outgoing:
     )
 
 
-def take_rating(inquiry: Inquiry, score: int, ctx: Context) -> list[Outgoing] | None:
-    """A rating for the asker's case surveyed within the window: recorded (the first counts) and
-    thanked; a second one is let be. None when no survey awaits it: then it is a new question."""
+def take_rating(inquiry: Inquiry, ctx: Context) -> list[Outgoing] | None:
+    """A rating for the asker's case surveyed within the window, read on the scale that case's
+    survey asked on: recorded (the first counts) and thanked; a second one is let be. None when no
+    survey awaits it, or the text is no score on its scale: then it is a new question."""
     since = ctx.clock.now() - timedelta(hours=ctx.citizen.survey_hours)
     c = inquiries.c
     case = ctx.db.execute(
-        sa.select(c.inquiry_id, c.ticket, c.rating)
+        sa.select(c.inquiry_id, c.ticket, c.rating, c.survey_scale)
         .where(c.channel == inquiry.channel.value, c.account == inquiry.account, c.survey_sent_at >= since)
         .order_by(c.survey_sent_at.desc())
         .limit(1)
         .with_for_update()
     ).one_or_none()
-    if case is None:
+    scale = case.survey_scale if case is not None else None
+    score = rating(inquiry.text, scale) if scale is not None else None
+    if case is None or scale is None or score is None:
         return None
     if case.rating is not None:
         return []  # one rating per case: the first counts
@@ -97,10 +108,13 @@ def take_rating(inquiry: Inquiry, score: int, ctx: Context) -> list[Outgoing] | 
 
     def count() -> None:
         ctx.metrics.ratings.labels(channel).inc()
-        ctx.metrics.rating_points.labels(channel).inc(score)
+        ctx.metrics.rating_points.labels(channel).inc(points(score, scale))
 
     ctx.on_commit(count)
-    text = ctx.citizen.templates.render(NoticeKind.thanks, ticket=case.ticket, rating=score)
+    words = SCALE_WORDS if scale == SURVEY_SCALE else LEGACY_WORDS
+    text = ctx.citizen.templates.render(
+        NoticeKind.thanks, ticket=case.ticket, rating=score, scale=scale, rating_word=words[score]
+    )
     return [
         notice(
             ctx,
@@ -156,6 +170,8 @@ def register(inquiry: Inquiry, ctx: Context) -> list[Outgoing]:
         text = ctx.citizen.templates.render(
             NoticeKind.acknowledged, ticket=ticket, standard_minutes=STANDARD_MINUTES[3]
         )
+        if first_contact(inquiry, ctx):
+            text += "\n\n" + ctx.citizen.templates.render(PRIVACY)
         out.append(
             notice(
                 ctx,
@@ -168,6 +184,19 @@ def register(inquiry: Inquiry, ctx: Context) -> list[Outgoing]:
             )
         )
     return out
+
+
+def first_contact(inquiry: Inquiry, ctx: Context) -> bool:
+    """Whether this is the first question BAMSOS registers from the account (its privacy notice
+    goes with the acknowledgement once): no case of the account in the database, nor earlier in
+    this batch. An account whose data retention erased is new again, and is told again."""
+    key = ("first_contact", inquiry.channel.value, inquiry.account)
+    if key in ctx.preloaded:
+        return False
+    ctx.preloaded[key] = True
+    c = inquiries.c
+    earlier = sa.select(c.inquiry_id).where(c.channel == inquiry.channel.value, c.account == inquiry.account)
+    return not ctx.db.execute(sa.select(earlier.exists())).scalar()
 
 
 SPEC = ServiceSpec(

@@ -23,6 +23,7 @@ from shared.runtime import topology
 from shared.runtime.errors import Rejected
 from shared.runtime.storage import handovers, inquiries
 from shared.runtime.worker import Outgoing, Route, ServiceSpec
+from shared.sop.citizen import SURVEY_SCALE, survey_choices
 from shared.sop.classify import SERVICE_ROUTED_TOPICS
 from shared.sop.context import Context, pipeline_context
 from shared.sop.contracts import (
@@ -204,7 +205,7 @@ def mark_delivered(ctx: Context, receipts: list[Receipt]) -> dict[str, sa.Row[An
             handovers.c.inquiry_id == inquiries.c.inquiry_id,
             handovers.c.step == 8,
         )
-        .values(delivered_at=delivered.c.at, survey_sent_at=ctx.clock.now())
+        .values(delivered_at=delivered.c.at, survey_sent_at=ctx.clock.now(), survey_scale=SURVEY_SCALE)
         .returning(
             *handovers.c,
             inquiries.c.reply_id.label("case_reply_id"),
@@ -219,7 +220,7 @@ def mark_delivered(ctx: Context, receipts: list[Receipt]) -> dict[str, sa.Row[An
 def survey(ctx: Context, inquiry_id: str, channel: Channel, account: str, ticket: str | None) -> Outgoing:
     """The answer reached the citizen: ask how the service was (SKM), once per case (the caller
     set the case's `survey_sent_at`, from which a rating is awaited)."""
-    text = ctx.citizen.templates.render(NoticeKind.survey, ticket=ticket)
+    text = ctx.citizen.templates.render(NoticeKind.survey, ticket=ticket, choices=survey_choices())
     return notice(ctx, NoticeKind.survey, channel, account, text, inquiry_id=inquiry_id, ticket=ticket)
 
 

@@ -18,7 +18,7 @@ import yaml
 
 from services import catalog
 from shared.generators import REPO_ROOT
-from shared.sop.citizen import GRADES, SKM_SCALE, skm_index
+from shared.sop.citizen import GRADES, SCALE_WORDS, SKM_SCALE, skm_index
 from shared.sop.rules import STANDARD_MINUTES
 
 DEPLOY_DIR = REPO_ROOT / "deploy"
@@ -103,15 +103,22 @@ def channel_sends_ended(window: str) -> str:
 
 def skm_index_expr(by: str = "") -> str:
     """The satisfaction index (SKM, 25-100) of the ratings received in the last day, per `by` labels:
-    25 + (points / ratings - 1) x 18.75. No ratings, no series (not NaN): "no data", honestly."""
+    the mean points (1-4) x 25. No ratings, no series (not NaN): "no data", honestly."""
     total = f"sum by ({by}) " if by else "sum"
-    low = skm_index(SKM_SCALE[0])
-    step = skm_index(SKM_SCALE[0] + 1) - low
     points = f"{total}(increase(bamsos_survey_rating_points_total[1d]))"
     ratings = f"({total}(increase(bamsos_survey_ratings_total[1d])) > 0)"
-    return f"{low:g} + ({points} / {ratings} - {SKM_SCALE[0]}) * {step:g}"
+    return f"{points} / {ratings} * {skm_index(1):g}"
 
 
+SCALE_TEXT = ", ".join(f"{score} {word}" for score, word in SCALE_WORDS.items())
+GRADE_TEXT = (
+    ", ".join(
+        f"Mutu {letter} ({words}) mulai {bound:.2f}".replace(".", ",")
+        for bound, letter, words in GRADES
+        if bound
+    )
+    + ", di bawahnya D (Tidak Baik)"
+)
 # The SKM's grades as the stat's colours: D red, C orange, B light green, A green.
 SKM_COLOURS = {"D": "red", "C": "orange", "B": "light-green", "A": "green"}
 
@@ -373,9 +380,9 @@ PANELS: tuple[Panel, ...] = (
         "Indeks kepuasan (SKM)",
         (Target(skm_index_expr(), "semua kanal"), Target(skm_index_expr("channel"), "{{channel}}")),
         kind="stat",
-        description="Indeks Kepuasan Masyarakat (PermenPANRB 14/2017) dari penilaian 1-5 pemohon "
-        "dalam 24 jam terakhir: 25 + (rata-rata - 1) x 18,75. Mutu A mulai 88,31, B mulai 76,61, "
-        "C mulai 65,00, di bawahnya D. Laporan (bamsos laporan) menghitungnya per tanggal permohonan.",
+        description=f"Indeks Kepuasan Masyarakat (PermenPANRB 14/2017) dari penilaian pemohon dalam 24 jam "
+        f"terakhir, skala {SKM_SCALE[0]}-{SKM_SCALE[1]} ({SCALE_TEXT}): rata-rata x 25. {GRADE_TEXT}. "
+        "Laporan (bamsos laporan) menghitungnya per tanggal permohonan.",
         steps=skm_steps(),
         no_value="Belum ada penilaian",
         decimals=2,

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from shared.laporan.bahasa import (
     CHANNELS,
+    LEGACY_RATING_WORDS,
     NO_OFFICER,
     NO_RATINGS,
     RATING_HEADER,
@@ -30,17 +31,19 @@ from shared.laporan.bahasa import (
     TOPICS,
     grade_text,
     label,
+    legacy_note,
     path_label,
     skm_note,
     step_label,
 )
-from shared.laporan.figures import SCORES, Breach, Count, Figures, HolderTiming, Rated, Timing
+from shared.laporan.figures import LEGACY_SCORES, SCORES, Breach, Count, Figures, HolderTiming, Rated, Timing
 from shared.laporan.office import Office
 from shared.laporan.pdf import NO_INQUIRIES, SUBTITLE, TITLE
 from shared.laporan.period import date_text, moment_text, office_day
 from shared.laporan.register import Case
 from shared.laporan.safe import neutralise
 from shared.laporan.workbook import Book, Style, Styled
+from shared.sop.citizen import SKM_SCALE
 
 MAX_ROWS = 1_048_576  # an XLSX sheet's limit; a longer list goes on in "<name> 2", "<name> 3", ...
 
@@ -208,7 +211,7 @@ def _satisfaction_sheet(wb: Book, f: Figures, office: Office) -> None:
     else:
         rows += [
             ["Tingkat tanggapan", Styled(s.response_rate, Style.PERCENT)],
-            ["Nilai rata-rata (1-5)", Styled(s.mean, Style.SCORE)],
+            [f"Nilai rata-rata (1-{SKM_SCALE[1]})", Styled(s.mean, Style.SCORE)],
             ["Indeks Kepuasan Masyarakat (25-100)", Styled(s.index, Style.SCORE)],
             ["Mutu pelayanan", grade_text(s.grade)],
             [],
@@ -218,6 +221,17 @@ def _satisfaction_sheet(wb: Book, f: Figures, office: Office) -> None:
                 [score, RATING_WORDS[score], n, Styled(n / s.responses, Style.PERCENT)]
                 for score, n in zip(SCORES, s.distribution, strict=True)
             ),
+            *(
+                [
+                    f"{score} (1-5)",
+                    f"{LEGACY_RATING_WORDS[score]} (skala lama)",
+                    n,
+                    Styled(n / s.responses, Style.PERCENT),
+                ]
+                for score, n in zip(LEGACY_SCORES, s.legacy, strict=True)
+                if s.legacy_responses
+            ),
+            *([[legacy_note(s.legacy_responses)]] if s.legacy_responses else []),
             [],
             [_bold("Menurut kanal media sosial")],
             _header(["Kanal media sosial", *RATING_HEADER]),
@@ -305,7 +319,7 @@ def register_header(zone_label: str) -> tuple[str, ...]:
         "Pertanyaan",
         "Status",
         f"Dijawab ({zone_label})",
-        "Nilai kepuasan (1-5)",
+        "Nilai kepuasan (1-4; survei lama 1-5)",
         "Jumlah langkah terlambat",
         "Langkah keterlambatan",
         "Pelaksana",

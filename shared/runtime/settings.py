@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     acknowledge: bool = True
     survey_hours: PositiveFloat = 24.0
     notice_templates: Path | None = None
+    # Where a citizen asks about their personal data (UU 27/2022 arts. 5-13): the office's
+    # data-protection contact, named in the privacy notice of an account's first acknowledgement.
+    privacy_contact: str = Field(default="petugas kami melalui percakapan ini", min_length=1, max_length=300)
     # The gateway (services/gateway/): webhooks in, replies out. A platform whose secrets are not
     # all set is off: its webhook answers 404 and nothing is sent to it.
     gateway_host: str = "127.0.0.1"

@@ -35,9 +35,11 @@ inquiries = sa.Table(
     sa.Column("path", sa.Text),
     sa.Column("media_kind", sa.Text),
     sa.Column("media_id", sa.Text),
-    # The citizen's side: the case's ticket number, when the survey went out, and the rating (1-5).
+    # The citizen's side: the case's ticket number, when the survey went out and on which scale
+    # (4, PermenPANRB 14/2017; 5 for surveys sent before migration 0009), and the rating on it.
     sa.Column("ticket", sa.Text),
     sa.Column("survey_sent_at", TS),
+    sa.Column("survey_scale", sa.SmallInteger),
     sa.Column("rating", sa.SmallInteger),
     sa.Column("rated_at", TS),
     sa.UniqueConstraint("channel", "upstream_id", name="uq_inquiries_channel_upstream_id"),

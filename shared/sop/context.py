@@ -58,7 +58,8 @@ class Context:
 @dataclass(frozen=True)
 class CitizenSide:
     """How the pipeline speaks to citizens besides the answer (settings BAMSOS_ACKNOWLEDGE,
-    BAMSOS_SURVEY_HOURS, BAMSOS_NOTICE_TEMPLATES)."""
+    BAMSOS_SURVEY_HOURS, BAMSOS_NOTICE_TEMPLATES; the templates' common fields from the org chart,
+    BAMSOS_RETENTION_DAYS and BAMSOS_PRIVACY_CONTACT)."""
 
     templates: Templates = field(default_factory=load_templates)
     acknowledge: bool = True
@@ -92,16 +93,27 @@ class HandlerSetup:
         )
 
 
+def citizen_templates(settings: Settings, chart: OrgChart) -> Templates:
+    """The notices' texts with the office's name, retention and privacy contact filled in."""
+    return load_templates(settings.notice_templates).with_common(
+        kantor=chart.name_for_citizens,
+        retention_days=settings.retention_days,
+        contact=settings.privacy_contact,
+    )
+
+
 def pipeline_context(settings: Settings, registry: CollectorRegistry) -> ContextFactory[Context]:
     """The context factory of every pipeline service, from the settings."""
+    chart = load_chart(settings.org_chart)
+    templates = citizen_templates(settings, chart)
     setup = HandlerSetup(
         clock=make_clock(settings),
-        chart=load_chart(settings.org_chart),
+        chart=chart,
         metrics=build_sop_metrics(registry),
         classifier=Classifier(load_rules(settings.classify_rules), settings.triage_threshold),
         unit_user_prefix=settings.broker_user_prefix if settings.unit_users else None,
         citizen=CitizenSide(
-            templates=load_templates(settings.notice_templates),
+            templates=templates,
             acknowledge=settings.acknowledge,
             survey_hours=settings.survey_hours,
         ),

@@ -168,6 +168,7 @@ class NoticeKind(StrEnum):
     survey = "survey"  # how was the service (SKM), after the answer was delivered
     thanks = "thanks"  # for the rating
     unknown_ticket = "unknown_ticket"  # a status request for no case of this account
+    issued = "issued"  # the document a case waited for was issued (the daily document import)
 
 
 class CitizenNotice(Message):

@@ -36,6 +36,8 @@ class OrgChart(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kantor: str
+    # The office as citizens are told its name ("Disdukcapil Kota Pekanbaru"); the full name if unset.
+    sebutan: str | None = None
     bidang: dict[UnitCode, Unit]
     seksi: dict[UnitCode, Section]
     layanan: dict[Service, UnitCode]
@@ -58,6 +60,10 @@ class OrgChart(BaseModel):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    @property
+    def name_for_citizens(self) -> str:
+        return self.sebutan or self.kantor
 
     def seksi_of_service(self, service: Service) -> str:
         return self.layanan[service]
