@@ -70,7 +70,7 @@ def gateway_url(settings: Settings, fake: FakePlatforms) -> Iterator[str]:
         BAMSOS_TELEGRAM_BOT_TOKEN="123456:bot-token",
         BAMSOS_TELEGRAM_API_URL=fake.url,
     )
-    proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "run", "all"], env=env)
+    proc = subprocess.Popen([sys.executable, "-m", "services.cli", "run", "all"], env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for(lambda: healthy(url), what="the gateway")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from shared.cli import main
+from services.cli import main
 from tests.unit.shared.laporan.feed import fed_database
 
 pytestmark = pytest.mark.integration
