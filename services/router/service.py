@@ -26,6 +26,7 @@ from shared.runtime.worker import Outgoing, Route, ServiceSpec
 from shared.sop.classify import SERVICE_ROUTED_TOPICS
 from shared.sop.context import Context, pipeline_context
 from shared.sop.contracts import (
+    ANSWER_LIMIT,
     CaseHandover,
     CaseReplied,
     CaseRerouted,
@@ -281,7 +282,7 @@ def with_ticket(text: str, ticket: str | None) -> str:
     """The answer as the citizen gets it: the officer's text, then the case's ticket."""
     if ticket is None:
         return text
-    return f"{text[: 4000 - 40]}\n\nNomor tiket: {ticket}"
+    return f"{text[:ANSWER_LIMIT]}\n\nNomor tiket: {ticket}"
 
 
 def _hand_over(
