@@ -5,8 +5,9 @@ For each reply, in order:
 1. Look before sending: a reply whose send is recorded is not sent again (a redelivery after a
    crash between the platform's answer and the ack); the parts of a long reply already out are
    skipped.
-2. Pick the messages: the text cut at the platform's limit between words, or, past WhatsApp's
-   24-hour customer-service window, the configured template (noted on the control card).
+2. Pick the messages: the text cut at the platform's limit between words, or, past the platform's
+   customer-service window (WhatsApp's 24 hours), the configured template (noted on the control
+   card).
 3. Send, at most `BAMSOS_GATEWAY_SEND_RATE` calls a second per channel; 429, 5xx and network
    errors are retried with backoff (and the platform's Retry-After), then the reply goes back to
    the queue. Each accepted part is recorded at once.
@@ -22,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -42,7 +43,6 @@ from shared.runtime.worker.decoding import Delivery
 from shared.sop.contracts import Channel, CitizenNotice, Receipt, Reply
 
 log = logs.get("bamsos.gateway")
-WINDOW = timedelta(hours=24)
 
 
 def _retry_after(header: str | None) -> float | None:
@@ -153,8 +153,9 @@ class Sender:
         with self.engine.connect() as db:
             state = book.state_of(db, reply.key)
             done = book.parts_sent(db, reply.key)
-            # Only WhatsApp's free text depends on the citizen's last message (its 24-hour window).
-            last = book.last_message_at(db, label, reply.account) if platform.name == "whatsapp" else None
+            # Only a platform with a service window cares when the citizen last wrote.
+            windowed = platform.service_window is not None
+            last = book.last_message_at(db, label, reply.account) if windowed else None
         if state is not None:
             # Sent before this delivery (a redelivery): only the receipt may still be owed.
             if platform.delivered_on_send and reply.is_reply and state == "sent":
@@ -194,7 +195,8 @@ class Sender:
         self, platform: Platform, reply: ToSend, last: datetime | None
     ) -> tuple[list[Request], bool]:
         """The messages to send, and whether they are the template (past the service window)."""
-        if platform.name == "whatsapp" and last is not None and self.now() - last > WINDOW:
+        window = platform.service_window
+        if window is not None and last is not None and self.now() - last > window:
             if platform.template_request is None or not reply.is_reply:
                 return [], False  # a notice past the window is not worth a template
             return [platform.template_request(reply.account)], True
