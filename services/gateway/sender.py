@@ -40,6 +40,7 @@ from shared.runtime import logs, topology
 from shared.runtime.errors import Rejected
 from shared.runtime.worker import amqp, message_properties, to_json
 from shared.runtime.worker.decoding import Delivery
+from shared.sop import controlcard
 from shared.sop.contracts import Channel, CitizenNotice, Receipt, Reply
 
 log = logs.get("bamsos.gateway")
@@ -186,7 +187,7 @@ class Sender:
             )
             if via_template:
                 note = f"Dikirim dengan templat WhatsApp '{platform.template_name}': lewat jendela 24 jam."
-                book.note_on_card(db, reply.key, note)
+                controlcard.note_reply(db, reply.key, note)
         self.metrics.sends.labels(label, "template" if via_template else "sent").inc()
         if platform.delivered_on_send and reply.is_reply:
             self._receipt(channel, reply, at)
