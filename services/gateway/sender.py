@@ -18,7 +18,6 @@ reason, and `bamsos dlq list` shows it; nothing is dropped.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -109,31 +108,21 @@ class Sender:
         self.http.close()
 
     def _serve(self, stop: threading.Event) -> None:
-        connection = amqp.connect(self.amqp_url)
-        try:
+        with amqp.connected(self.amqp_url) as connection:
             channel = connection.channel()
             channel.confirm_delivery()  # dead letters and receipts are confirmed before the ack
             channel.basic_qos(prefetch_count=10)
-            pending: list[Delivery] = []
 
-            def on_message(_ch: Any, method: Any, properties: Any, body: bytes) -> None:
-                pending.append(Delivery(method.delivery_tag, properties, body))
+            def send_one(batch: list[Delivery]) -> None:
+                (delivery,) = batch
+                try:
+                    self.deliver(channel, connection, delivery)
+                    channel.basic_ack(delivery.tag)
+                except TryLater:
+                    channel.basic_nack(delivery.tag, requeue=True)
+                    connection.sleep(5.0)
 
-            channel.basic_consume(topology.REPLIES_QUEUE, on_message_callback=on_message)
-            while not stop.is_set():
-                connection.process_data_events(time_limit=0.2)
-                while pending and not stop.is_set():
-                    delivery = pending.pop(0)
-                    try:
-                        self.deliver(channel, connection, delivery)
-                        channel.basic_ack(delivery.tag)
-                    except TryLater:
-                        channel.basic_nack(delivery.tag, requeue=True)
-                        connection.sleep(5.0)
-        finally:
-            if connection.is_open:
-                with contextlib.suppress(AMQPError):
-                    connection.close()
+            amqp.consume(connection, channel, topology.REPLIES_QUEUE, stop, send_one)
 
     # --- one reply ------------------------------------------------------------------------------
 
