@@ -105,7 +105,7 @@ class InProcess:
     """Runs one service's worker loop on a thread, as `bamsos run <service>` would."""
 
     def __init__(self, name: str, settings: Any) -> None:
-        from shared.runtime.runner import build_worker
+        from services.runner import build_worker
 
         self.worker = build_worker(name, settings)
         self.stop = threading.Event()

@@ -14,11 +14,9 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-import sqlalchemy as sa
-
 from shared.runtime import topology
-from shared.runtime.storage import inquiries
 from shared.runtime.worker import Outgoing, Route, ServiceSpec
+from shared.sop import cases
 from shared.sop.citizen import (
     LEGACY_WORDS,
     PRIVACY,
@@ -51,14 +49,8 @@ def take(inquiry: Inquiry, ctx: Context) -> list[Outgoing]:
 
 def answer_status(inquiry: Inquiry, ticket: str, ctx: Context) -> Outgoing:
     """Where the asker's case stands; about anyone else's case, nothing at all."""
-    case = ctx.db.execute(
-        sa.select(inquiries.c.inquiry_id).where(
-            inquiries.c.ticket == ticket,
-            inquiries.c.channel == inquiry.channel.value,
-            inquiries.c.account == inquiry.account,
-        )
-    ).one_or_none()
-    if case is None:
+    inquiry_id = cases.by_ticket(ctx, ticket, inquiry.channel, inquiry.account)
+    if inquiry_id is None:
         ctx.on_commit(lambda: ctx.metrics.status_requests.labels("unknown_ticket").inc())
         text = ctx.citizen.templates.render(NoticeKind.unknown_ticket, ticket=ticket)
         return notice(
@@ -71,14 +63,14 @@ def answer_status(inquiry: Inquiry, ticket: str, ctx: Context) -> Outgoing:
             ticket=None,
         )
     ctx.on_commit(lambda: ctx.metrics.status_requests.labels("answered").inc())
-    text = status_text(ctx, ticket, case.inquiry_id)
+    text = status_text(ctx, ticket, inquiry_id)
     return notice(
         ctx,
         NoticeKind.status,
         inquiry.channel,
         inquiry.account,
         text,
-        inquiry_id=case.inquiry_id,
+        inquiry_id=inquiry_id,
         ticket=ticket,
     )
 
@@ -88,14 +80,7 @@ def take_rating(inquiry: Inquiry, ctx: Context) -> list[Outgoing] | None:
     survey asked on: recorded (the first counts) and thanked; a second one is let be. None when no
     survey awaits it, or the text is no score on its scale: then it is a new question."""
     since = ctx.clock.now() - timedelta(hours=ctx.citizen.survey_hours)
-    c = inquiries.c
-    case = ctx.db.execute(
-        sa.select(c.inquiry_id, c.ticket, c.rating, c.survey_scale)
-        .where(c.channel == inquiry.channel.value, c.account == inquiry.account, c.survey_sent_at >= since)
-        .order_by(c.survey_sent_at.desc())
-        .limit(1)
-        .with_for_update()
-    ).one_or_none()
+    case = cases.surveyed_case(ctx, inquiry.channel, inquiry.account, since)
     scale = case.survey_scale if case is not None else None
     score = rating(inquiry.text, scale) if scale is not None else None
     if case is None or scale is None or score is None:
@@ -103,7 +88,7 @@ def take_rating(inquiry: Inquiry, ctx: Context) -> list[Outgoing] | None:
     if case.rating is not None:
         return []  # one rating per case: the first counts
     now = ctx.clock.now()
-    ctx.writes.update(inquiries, ("inquiry_id", case.inquiry_id), {"rating": score, "rated_at": now})
+    cases.record_rating(ctx, case.inquiry_id, score, now)
     channel = inquiry.channel.value
 
     def count() -> None:
@@ -132,24 +117,7 @@ def register(inquiry: Inquiry, ctx: Context) -> list[Outgoing]:
     now = ctx.clock.now()
     inquiry_id = uuid.uuid4().hex
     ticket = next_ticket(ctx.db, ctx.clock.office_day(now))
-    ctx.writes.insert(
-        inquiries,
-        {
-            "inquiry_id": inquiry_id,
-            "ticket": ticket,
-            "channel": inquiry.channel.value,
-            "upstream_id": inquiry.id,
-            "account": inquiry.account,
-            "name": inquiry.name,
-            "text": inquiry.text,
-            "service": inquiry.service.value if inquiry.service else None,
-            "media_kind": inquiry.media_kind.value if inquiry.media_kind else None,
-            "media_id": inquiry.media_id,
-            "topic": inquiry.topic.value if inquiry.topic else None,
-            "sent_at": inquiry.sent_at,
-            "received_at": now,
-        },
-    )
+    cases.register(ctx, inquiry, inquiry_id, ticket, received_at=now)
     # Step 1 runs from the citizen's send to our receipt; a sender's clock ahead of ours counts as
     # sent on receipt, so the card never shows a handover after its receipt. Step 2 is done by us.
     sent_at = min(inquiry.sent_at, now)

@@ -43,6 +43,7 @@ from sqlalchemy.engine import Engine
 
 from services import catalog
 from services.catalog import NAMES as SERVICES
+from services.runner import Supervisor
 from shared.devtools import profiling
 from shared.devtools.bench_chain import run_chain
 from shared.devtools.feed import make_inquiries
@@ -50,7 +51,6 @@ from shared.devtools.polling import wait_until
 from shared.devtools.sandbox import temporary_database, temporary_vhost
 from shared.devtools.simulation import Connector, Staff
 from shared.runtime import topology
-from shared.runtime.runner import Supervisor
 from shared.runtime.settings import Settings
 from shared.runtime.storage import inquiries, make_engine, report_cases
 from shared.runtime.worker import to_json

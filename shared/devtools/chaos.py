@@ -40,6 +40,7 @@ from pika.exceptions import AMQPError
 
 from services import catalog
 from services.catalog import NAMES as SERVICES
+from services.runner import Supervisor, supervise
 from shared.devtools import chaos_checks as checks
 from shared.devtools.feed import make_inquiries
 from shared.devtools.sandbox import temporary_database, temporary_vhost
@@ -47,7 +48,6 @@ from shared.devtools.simulation import Connector, Did, Publisher, Staff
 from shared.laporan import Period, office_day
 from shared.laporan.figures import case_totals, snapshot
 from shared.runtime import logs, topology
-from shared.runtime.runner import Supervisor, supervise
 from shared.runtime.settings import Settings
 from shared.runtime.storage import handovers, inquiries, make_engine, notices
 from shared.runtime.worker import amqp

@@ -1,5 +1,8 @@
 """The development tools' commands: `bamsos demo`, `bamsos bench` and `bamsos chaos`.
 
+They join `bamsos` as plugins (pyproject.toml's entry-point group `bamsos.commands`): the product's
+CLI does not import the dev tools.
+
 They run throwaway pipelines on this host's servers; `bamsos chaos` also restarts those servers, so
 it refuses to run unless `--restart-host-servers` is spelled out (or it is told to restart none).
 """
@@ -220,6 +223,3 @@ def bench(
     click.echo(f"results: {out}")
     if any(result.failures for result in runs):
         sys.exit(1)
-
-
-dev_commands = (demo, bench, chaos)

@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     crash_at: str | None = Field(
         default=None, pattern=r"^(before_db_commit|after_db_commit|after_amqp_commit)(:.+)?$"
     )
-    # Least privilege (shared/generators/access.py): with unit users, a task result counts only when
+    # Least privilege (services/generators/access.py): with unit users, a task result counts only when
     # published by the broker user of the unit holding the task (`<prefix>staff.<unit>`).
     unit_users: bool = False
     broker_user_prefix: str = ""

@@ -2,7 +2,7 @@
 
 One PostgreSQL database holds the registrations, the control card (`handovers`), the
 processed-message ledger that makes every consumer idempotent, the transactional outbox, and the
-reporter's read-model. The schema is migrated by Alembic (`shared/migrations/`).
+reporter's read-model. The schema is migrated by Alembic (`shared/runtime/migrations/`).
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ class Context:
     classifier: Classifier
     # Who published the message (its AMQP user_id, checked by RabbitMQ), and when a unit's results
     # must come from that unit's own broker user, the prefix of those users' names (see
-    # shared/generators/access.py); None: not enforced (a single-user stack).
+    # services/generators/access.py); None: not enforced (a single-user stack).
     sender: str | None = None
     unit_user_prefix: str | None = None
     citizen: CitizenSide = field(default_factory=lambda: CitizenSide())

@@ -15,7 +15,7 @@ from shared.runtime import topology
 from shared.runtime.storage import handovers, inquiries, notices
 from shared.runtime.worker import Outgoing
 from shared.sop.context import Context
-from shared.sop.contracts import Channel, CitizenNotice, NoticeKind
+from shared.sop.contracts import TEXT_LIMIT, Channel, CitizenNotice, NoticeKind
 from shared.sop.dates import moment_text
 
 # Who holds a case, as a citizen may be told (a unit, never an officer's name), and what happens
@@ -70,7 +70,7 @@ def notice(
         kind=kind,
         channel=channel,
         account=account,
-        text=text[:4000],
+        text=text[:TEXT_LIMIT],
         created_at=now,
     )
     return Outgoing(topology.OUTBOUND, f"notice.{channel.value}", message, f"notice-{notice_id}")

@@ -22,6 +22,7 @@ from shared.runtime.errors import BamsosError
 from shared.runtime.storage import handovers, inquiries
 from shared.runtime.worker import amqp, message_properties, to_json
 from shared.sop.contracts import Outcome, Service, Task, TaskResult, Topic
+from shared.sop.controlcard import mark_taken
 from shared.sop.orgchart import OrgChart
 from shared.staff.vocabulary import OUTCOMES, REROUTES, Action
 
@@ -189,15 +190,7 @@ def take_next(engine: Engine, amqp_url: str, unit: str, officer: str, chart: Org
                 channel.basic_ack(method.delivery_tag)
                 return task
             with engine.begin() as db:
-                taken = db.execute(
-                    sa.update(handovers)
-                    .where(
-                        handovers.c.task_id == task.task_id,
-                        handovers.c.taken_at.is_(None),
-                        handovers.c.done_at.is_(None),
-                    )
-                    .values(taken_at=sa.func.now(), officer=officer)
-                ).rowcount
+                taken = mark_taken(db, task.task_id, officer)
             channel.basic_ack(method.delivery_tag)
             if taken:
                 return task

@@ -74,7 +74,7 @@ def gateway_url(settings: Settings, fake: FakePlatforms) -> Iterator[str]:
         BAMSOS_RETENTION_DAYS=str(RETENTION_DAYS),
         BAMSOS_PRIVACY_CONTACT=PRIVACY_CONTACT,
     )
-    proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "run", "all"], env=env)
+    proc = subprocess.Popen([sys.executable, "-m", "services.cli", "run", "all"], env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for(lambda: healthy(url), what="the gateway")

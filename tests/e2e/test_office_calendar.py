@@ -56,7 +56,7 @@ def services_at(settings: Settings, now: datetime) -> Iterator[None]:
         BAMSOS_CONSOLE_PORT="0",
         BAMSOS_LOG_LEVEL="warning",
     )
-    proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "run", "all"], env=env)
+    proc = subprocess.Popen([sys.executable, "-m", "services.cli", "run", "all"], env=env)
     try:
         yield
     finally:

@@ -21,8 +21,8 @@ import pytest
 import yaml
 
 from services import catalog
-from shared.generators import access, k8s
-from shared.generators.observability import DASHBOARD_FILE, RULES_FILE
+from services.generators import access, k8s
+from services.generators.observability import DASHBOARD_FILE, RULES_FILE
 from shared.runtime.settings import Settings
 
 CRD_DIR = Path(__file__).parent / "crds"

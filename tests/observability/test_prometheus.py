@@ -29,10 +29,10 @@ import pytest
 import sqlalchemy as sa
 
 from services.catalog import PROCESSES
+from services.generators.observability import PANELS, bucket_bound, rules_document, skm_index_expr
 from shared.devtools.feed import make_inquiries
 from shared.devtools.local_prometheus import api, by_label, free_port, local_prometheus, query
 from shared.devtools.simulation import Connector, Staff, publish_inquiries
-from shared.generators.observability import PANELS, bucket_bound, rules_document, skm_index_expr
 from shared.runtime import topology
 from shared.runtime.settings import Settings
 from shared.runtime.storage import handovers, inquiries, make_engine

@@ -26,7 +26,7 @@ KASI = "kasi.identitas_penduduk"
 
 def bamsos(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, BAMSOS_AMQP_URL=settings.amqp_url, BAMSOS_DATABASE_URL=settings.database_url)
-    command = [sys.executable, "-m", "shared.cli", *args]
+    command = [sys.executable, "-m", "services.cli", *args]
     return subprocess.run(command, env=env, capture_output=True, text=True, check=False)
 
 

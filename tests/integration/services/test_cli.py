@@ -41,7 +41,7 @@ def newest_revision() -> str:
 
 def bamsos(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "shared.cli", *args], env=env, capture_output=True, text=True
+        [sys.executable, "-m", "services.cli", *args], env=env, capture_output=True, text=True
     )
 
 

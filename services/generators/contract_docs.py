@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from shared.generators import REPO_ROOT
+from services.generators import REPO_ROOT
 from shared.runtime import topology
 from shared.sop.contracts import (
     ALL_MESSAGES,

@@ -1,17 +1,22 @@
-"""`bamsos`: the one console command (setup, run, demo, laporan, contract)."""
+"""`bamsos`: the one console command (setup, run, laporan, contract, ...).
+
+It sits above the services it runs. The development tools' commands (`bamsos demo`, `bench`,
+`chaos`) are not imported here: `shared/devtools/` registers them as plugins under the entry-point
+group `bamsos.commands` (pyproject.toml), so no product module imports the dev tools.
+"""
 
 from __future__ import annotations
 
 import sys
 from datetime import UTC, date, datetime
+from importlib.metadata import entry_points
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
 
 from services.catalog import PROCESSES
-from shared.devtools.commands import dev_commands
-from shared.generators import REPO_ROOT
+from services.generators import REPO_ROOT
 from shared.laporan import FORMATS, Format, Period
 from shared.privacy.cli import pdp
 from shared.runtime.errors import ConfigError
@@ -50,7 +55,7 @@ def setup() -> None:
 def run(service: str) -> None:
     """Run one service, or `all`: the five workers, the gateway and the console, each its own
     process. Stops on SIGTERM / Ctrl-C."""
-    from shared.runtime import runner
+    from services import runner
 
     if service == "all":
         load_settings()
@@ -129,7 +134,7 @@ def _format_of(out: Path) -> Format:
 @click.option("--check", is_flag=True, help="Fail if the committed documents are out of date.")
 def contract(check: bool) -> None:
     """Write (or --check) the JSON Schema and AsyncAPI documents under docs/contract/."""
-    from shared.generators.contract_docs import render_all
+    from services.generators.contract_docs import render_all
 
     _write_generated(render_all(), check, "contract")
 
@@ -139,7 +144,7 @@ def contract(check: bool) -> None:
 def deploy_files(check: bool) -> None:
     """Write (or --check) the generated files under deploy/: Prometheus rules, Grafana dashboard (in
     the office's time zone), RabbitMQ users and permissions (for the organisation chart in use)."""
-    from shared.generators import access, observability
+    from services.generators import access, observability
     from shared.sop.office_calendar import office_zone
     from shared.sop.orgchart import load_chart
 
@@ -362,8 +367,8 @@ def petugas_nonaktif(username: str) -> None:
 main.add_command(classify)
 main.add_command(pdp)
 main.add_command(staff)
-for command in dev_commands:
-    main.add_command(command)
+for plugin in entry_points(group="bamsos.commands"):
+    main.add_command(plugin.load(), plugin.name)
 
 
 if __name__ == "__main__":
