@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 from shared import staff
 from shared.laporan.bahasa import SERVICES
 from shared.runtime.errors import ConfigError
-from shared.sop.contracts import Service
+from shared.sop.contracts import ANSWER_LIMIT, Service
 
 ANSWERS_FILE = Path(staff.__file__).with_name("answers.yaml")
 GENERAL = "Umum"
@@ -27,8 +27,8 @@ class Answer(BaseModel):
 
     judul: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
     dasar: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400)]
-    # The reply carries the ticket after the text, within the reply's 4000 characters.
-    teks: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=3900)]
+    # The reply carries the ticket after the text, within the reply's TEXT_LIMIT.
+    teks: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=ANSWER_LIMIT)]
 
 
 class AnswerBook(BaseModel):

@@ -17,13 +17,12 @@ from services.console.guards import Missing, checked_form, logged_in, own_task
 from services.console.render import flash, render, see_other
 from services.console.state import Console, console_of
 from shared.runtime import logs
-from shared.sop.contracts import Service, Topic
+from shared.sop.contracts import ANSWER_LIMIT, Service, Topic
 from shared.staff.actions import Refused, StaffTask, office_time, perform
 from shared.staff.officers import Officer
 from shared.staff.vocabulary import Action, allowed_actions, confirmation, reroute_to
 
 log = logs.get("bamsos.console")
-TEXT_LIMIT = 3900  # the reply carries the ticket after the text, within its 4000 characters
 
 
 def holds(task: StaffTask, officer: Officer) -> bool:
@@ -100,7 +99,7 @@ async def case_action(request: Request, officer: Officer, task: StaffTask) -> Re
     except ValueError:
         raise Missing("Tindakan itu tidak dikenal.") from None
     form = await checked_form(request)
-    text = str(form.get("teks", ""))[:TEXT_LIMIT]
+    text = str(form.get("teks", ""))[:ANSWER_LIMIT]
     refused = problem(task, officer, action, console.clock.zone)
     if refused is not None:
         console.metrics.actions.labels(action, "refused").inc()

@@ -153,7 +153,7 @@ def selesai(task_id: str, officer: str, teks: str) -> None:
 @click.option("--topik", type=click.Choice([t.value for t in Topic]), help="Topik (triase admin).")
 @click.option("--layanan", type=click.Choice([s.value for s in Service]), help="Layanan (triase admin).")
 def eskalasi(task_id: str, officer: str, topik: str | None, layanan: str | None) -> None:
-    """Teruskan kasus ke atas (kasi -> kabid), atau arahkan ulang dengan topik/layanan (admin)."""
+    """Teruskan kasus ke atas (kepala seksi -> kepala bidang), atau arahkan ulang dengan topik/layanan (admin)."""
     _do(
         Action.eskalasi,
         task_id,
@@ -171,14 +171,14 @@ def eskalasi(task_id: str, officer: str, topik: str | None, layanan: str | None)
     "to",
     required=True,
     type=click.Choice(list(REROUTES)),
-    help="loket: dokumen sudah terbit (kasi/kabid langkah 6 -> loket pengambilan); "
-    "kasi: dokumen belum terbit (loket pengambilan langkah 7 -> kasi terkait).",
+    help="loket: dokumen sudah terbit (kepala seksi/bidang langkah 6 -> loket pengambilan); "
+    "kasi: dokumen belum terbit (loket pengambilan langkah 7 -> kepala seksi terkait).",
 )
 @click.option(
     "--layanan", type=click.Choice([s.value for s in Service]), help="Layanan, bila belum diketahui."
 )
 def alihkan(task_id: str, officer: str, to: str, layanan: str | None) -> None:
-    """Alihkan kasus dokumen: ke loket pengambilan bila sudah terbit, kembali ke kasi bila belum."""
+    """Alihkan kasus dokumen: ke loket pengambilan bila sudah terbit, kembali ke kepala seksi bila belum."""
     _do(Action.alihkan, task_id, officer, to=to, service=Service(layanan) if layanan else None)
 
 

@@ -71,7 +71,7 @@ def test_a_pending_document_goes_to_its_kasi_who_re_routes_it_to_the_pickup_desk
 
         back = bamsos(settings, "staff", "alihkan", desk.task_id, "--petugas", "Loket Ani", "--ke", "kasi")
         assert back.returncode == 0, back.stderr
-        assert back.stdout.strip() == "Kasus dikembalikan ke kasi terkait (dokumen belum terbit)."
+        assert back.stdout.strip() == "Kasus dikembalikan ke kepala seksi terkait (dokumen belum terbit)."
         wait_for(lambda: ready_count(settings.amqp_url, f"bamsos.tasks.{KASI}") == 1, what="the kasi again")
 
     again = take_next(engine, settings.amqp_url, KASI, "Kasi Hendra", chart)
