@@ -162,9 +162,7 @@ def first_contact(inquiry: Inquiry, ctx: Context) -> bool:
     if key in ctx.preloaded:
         return False
     ctx.preloaded[key] = True
-    c = inquiries.c
-    earlier = sa.select(c.inquiry_id).where(c.channel == inquiry.channel.value, c.account == inquiry.account)
-    return not ctx.db.execute(sa.select(earlier.exists())).scalar()
+    return not cases.has_case(ctx, inquiry.channel, inquiry.account)
 
 
 SPEC = ServiceSpec(

@@ -160,6 +160,12 @@ def mark_delivered(ctx: Context, receipts: list[Receipt]) -> dict[str, sa.Row[An
     return {row.case_reply_id: row for row in rows}
 
 
+def has_case(ctx: Context, channel: Channel, account: str) -> bool:
+    """Whether any case of the account is registered (and not yet erased by retention)."""
+    earlier = sa.select(_case.inquiry_id).where(_case.channel == channel.value, _case.account == account)
+    return bool(ctx.db.execute(sa.select(earlier.exists())).scalar())
+
+
 def surveyed_case(
     ctx: Context, channel: Channel, account: str, since: datetime
 ) -> sa.Row[str, str | None, int | None, int | None] | None:
