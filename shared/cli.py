@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from services.catalog import PROCESSES
+from services.saran_cli import saran
 from shared.devtools.commands import dev_commands
 from shared.generators import REPO_ROOT
 from shared.laporan import FORMATS, Format, Period
@@ -317,6 +318,7 @@ def petugas_nonaktif(username: str) -> None:
 
 main.add_command(classify)
 main.add_command(staff)
+main.add_command(saran)
 for command in dev_commands:
     main.add_command(command)
 
