@@ -2,26 +2,25 @@
 
 Why not `rank-bm25`: it scores a query by walking every document (a Python loop of dictionary
 look-ups per query term: some 100 ms at 100,000 answers), and it takes its corpus once, so each
-sent answer would rebuild it. Here the postings are compact arrays (6 bytes a posting), a document
-is added in place, and a query touches only the documents that share a term with it. Terms carried
-by more than a tenth of the documents (and 5,000) (low weight, long lists) only add to documents a rarer term
-already found, which bounds a query's time however large the office's history grows.
+sent answer would rebuild it. Here the postings are compact arrays (6 bytes a posting) that a new
+document is appended to, and a query term is one numpy operation over its postings, read in place.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
 
 K1 = 1.2
 B = 0.75
-# A term in more than this share of the documents, and this many, only re-scores found ones.
-_COMMON_SHARE = 0.1
-_COMMON_COUNT = 5000
+
+Scores = NDArray[np.float32]
 
 
 @dataclass
@@ -31,7 +30,8 @@ class _Postings:
 
 
 class Index:
-    """Documents are numbered 0, 1, 2… in the order they are added."""
+    """Documents are numbered 0, 1, 2… in the order they are added. Not thread-safe: a caller that
+    adds while another scores holds a lock (an array being read cannot grow)."""
 
     def __init__(self) -> None:
         self._postings: dict[str, _Postings] = {}
@@ -54,37 +54,34 @@ class Index:
         self._total_length += length
         return number
 
-    def scores(self, query: Iterable[str]) -> dict[int, float]:
-        """BM25 score of every document sharing a term with the query (a term repeated in the query
-        counts once)."""
+    def scores(self, query: Iterable[str]) -> Scores:
+        """Every document's BM25 score for the query, 0 where no term is shared (a term repeated in
+        the query counts once)."""
         n = len(self._lengths)
-        if n == 0:
-            return {}
-        average = self._total_length / n or 1.0
+        out = np.zeros(n, dtype=np.float32)
         found = [self._postings[t] for t in set(query) if t in self._postings]
-        found.sort(key=lambda p: len(p.docs))  # rarest first
-        scores: dict[int, float] = {}
+        if not found:
+            return out
+        lengths = np.frombuffer(self._lengths, dtype=np.uint32)
+        norm = (K1 * (1 - B + B * lengths / (self._total_length / n or 1.0))).astype(np.float32)
         for postings in found:
-            df = len(postings.docs)
-            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
-            only_found = bool(scores) and df > max(_COMMON_SHARE * n, _COMMON_COUNT)
-            lengths = self._lengths
-            for doc, tf in zip(postings.docs, postings.freqs, strict=True):
-                if only_found and doc not in scores:
-                    continue
-                norm = K1 * (1 - B + B * lengths[doc] / average)
-                scores[doc] = scores.get(doc, 0.0) + idf * tf * (K1 + 1) / (tf + norm)
-        return scores
+            docs = np.frombuffer(postings.docs, dtype=np.uint32)
+            tf = np.frombuffer(postings.freqs, dtype=np.uint16).astype(np.float32)
+            idf = math.log(1 + (n - len(docs) + 0.5) / (len(docs) + 0.5))
+            out[docs] += idf * tf * (K1 + 1) / (tf + norm[docs])
+        return out
 
     def memory_bytes(self) -> int:
         """The postings' and lengths' arrays, in bytes (the dictionary of terms not counted)."""
-        arrays = sum(
-            p.docs.buffer_info()[1] * 4 + p.freqs.buffer_info()[1] * 2 for p in self._postings.values()
-        )
+        arrays = sum(len(p.docs) * 4 + len(p.freqs) * 2 for p in self._postings.values())
         return arrays + len(self._lengths) * 4
 
 
-def best(scores: Mapping[int, float], k: int) -> list[tuple[int, float]]:
-    """The k highest (document, score) pairs, best first; a tie goes to the later document (a newer
-    answer follows the rules in force)."""
-    return heapq.nlargest(k, scores.items(), key=lambda pair: (pair[1], pair[0]))
+def best(scores: Scores, k: int) -> list[tuple[int, float]]:
+    """The k highest-scoring documents with a score above 0, best first; a tie goes to the later
+    document (a newer answer follows the rules in force)."""
+    hits = np.flatnonzero(scores > 0)
+    if len(hits) > k:
+        hits = hits[np.argpartition(-scores[hits], k - 1)[:k]]
+    ranked = sorted(hits.tolist(), key=lambda doc: (-float(scores[doc]), -doc))
+    return [(doc, float(scores[doc])) for doc in ranked]

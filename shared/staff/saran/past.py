@@ -17,11 +17,14 @@ and the console keeps one `PastAnswers` per office.
 from __future__ import annotations
 
 import threading
+from array import array
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
+from numpy.typing import NDArray
 from sqlalchemy.engine import Engine
 
 from shared.runtime.storage import inquiries
@@ -49,7 +52,10 @@ class PastAnswers:
         self._zone = zone
         self._index = Index()
         self._ids: list[str] = []
-        self._kinds: list[tuple[str | None, str | None]] = []  # (service, topic) per document
+        # Each document's service and topic, as small codes, so a boost is one vector operation.
+        self._services = array("B")
+        self._topics = array("B")
+        self._codes: dict[str | None, int] = {None: 0}
         self._known: set[str] = set()
         self._since: datetime | None = None
         self._read_at = 0.0
@@ -83,7 +89,8 @@ class PastAnswers:
                 with self._lock:
                     self._index.add(self._terms(row.text) * QUESTION_WEIGHT + self._terms(row.reply_text))
                     self._ids.append(row.inquiry_id)
-                    self._kinds.append((row.service, row.topic))
+                    self._services.append(self._code(row.service))
+                    self._topics.append(self._code(row.topic))
                     self._known.add(row.inquiry_id)
                 self._since = max(self._since or row.replied_at, row.replied_at)
                 added += 1
@@ -95,12 +102,8 @@ class PastAnswers:
         texts read now and masked."""
         with self._lock:
             scores = self._index.scores(query)
-            for doc, score in scores.items():
-                same_service, same_topic = (
-                    (service is not None and self._kinds[doc][0] == service),
-                    (topic is not None and self._kinds[doc][1] == topic),
-                )
-                scores[doc] = score * (1 + SERVICE_BOOST * same_service + TOPIC_BOOST * same_topic)
+            scores *= self._boost(self._services, service, SERVICE_BOOST)
+            scores *= self._boost(self._topics, topic, TOPIC_BOOST)
             top = [(self._ids[doc], score) for doc, score in best(scores, k)]
         if not top:
             return []
@@ -111,6 +114,18 @@ class PastAnswers:
         with self._engine.connect() as conn:
             rows = {row.inquiry_id: row for row in conn.execute(query_rows)}
         return [self._suggestion(rows[case], score) for case, score in top if case in rows]
+
+    def _boost(self, codes: array[int], value: str | None, weight: float) -> NDArray[np.float32] | float:
+        """1 + weight for the documents whose code is `value`'s, else 1. A new array: no view of
+        `codes` outlives the call (an array being read cannot grow)."""
+        if value is None or value not in self._codes:
+            return 1.0
+        same = np.frombuffer(codes, dtype=np.uint8) == self._codes[value]
+        boost: NDArray[np.float32] = (1 + weight * same).astype(np.float32)
+        return boost
+
+    def _code(self, value: str | None) -> int:
+        return self._codes.setdefault(value, len(self._codes))
 
     def memory_bytes(self) -> int:
         """The index's arrays (the ids and the term dictionary are not counted; see the bench)."""

@@ -14,7 +14,7 @@ from shared.sop.classify import Rules, classify, load_rules
 from shared.staff.saran.past import PastAnswers
 from shared.staff.saran.suggestion import Suggestion
 from shared.staff.saran.templates import Template, TemplateIndex
-from shared.staff.saran.text import terms
+from shared.staff.saran.text import Terms
 
 TOP = 3
 GENERAL_SERVICE = "lainnya"
@@ -28,12 +28,9 @@ class Suggester:
         self, templates: Iterable[Template], past: PastAnswers | None = None, rules: Rules | None = None
     ):
         self._rules = rules or load_rules()
-        self.templates = TemplateIndex(templates, self._rules)
+        self.terms = Terms(self._rules)  # PastAnswers takes these too, so both sides match
+        self.templates = TemplateIndex(templates, self.terms)
         self.past = past
-
-    def terms(self, text: str) -> list[str]:
-        """The search terms of a text, with this suggester's normalisation rules."""
-        return terms(text, self._rules)
 
     def suggest(
         self, text: str, service: str | None = None, topic: str | None = None, k: int = TOP

@@ -198,23 +198,45 @@ def _without_prefixes(word: str, depth: int = 2) -> list[str]:
     return out
 
 
+class Terms:
+    """Text to search terms with one office's normalisation rules: `Terms(rules)(text)`."""
+
+    def __init__(self, rules: Rules | None = None) -> None:
+        self.rules = rules or load_rules()
+        # Answers are mostly templates, lightly edited: their sentences recur. Cached per sentence.
+        self._sentence = lru_cache(maxsize=16384)(self._sentence_terms)
+
+    def __call__(self, text: str) -> list[str]:
+        """The search terms of a text, in order, duplicates kept (BM25 counts them). Pure; no I/O.
+        Numbers, emoji and punctuation give none: a text of only those has no terms."""
+        out: list[str] = []
+        for sentence in _SENTENCE_END.split(text):
+            out += self._sentence(sentence)
+        return out
+
+    def _sentence_terms(self, sentence: str) -> tuple[str, ...]:
+        words = normalise(sentence, self.rules)
+        words = _PHRASE_RE.sub(lambda m: _PHRASES[m.group(0)], words)
+        out = []
+        for word in words.split():
+            if word.startswith("ng") and word not in roots():  # chat's nasal verbs: "ngambil", "ngisi"
+                word = "me" + word
+            if word in STOPWORDS or not word.isalpha():
+                continue
+            term = stem(word)
+            if term not in STOPWORDS and len(term) > 1:
+                out.append(term)
+        return tuple(out)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;\n])\s+")
+
+
 @lru_cache(maxsize=1)
-def _rules() -> Rules:
-    return load_rules()
+def _default() -> Terms:
+    return Terms()
 
 
-def terms(text: str, rules: Rules | None = None) -> list[str]:
-    """The search terms of a text, in order, duplicates kept (BM25 counts them). Pure; no I/O.
-    Numbers, emoji and punctuation give none: a text of only those has no terms."""
-    words = normalise(text, rules or _rules())
-    words = _PHRASE_RE.sub(lambda m: _PHRASES[m.group(0)], words)
-    out = []
-    for word in words.split():
-        if word.startswith("ng") and word not in roots():  # chat's nasal verbs: "ngambil", "ngisi"
-            word = "me" + word
-        if word in STOPWORDS or not word.isalpha():
-            continue
-        term = stem(word)
-        if term not in STOPWORDS and len(term) > 1:
-            out.append(term)
-    return out
+def terms(text: str) -> list[str]:
+    """The search terms of a text with the default normalisation rules (see `Terms`)."""
+    return _default()(text)
