@@ -43,6 +43,7 @@ inquiries = sa.Table(
     sa.UniqueConstraint("channel", "upstream_id", name="uq_inquiries_channel_upstream_id"),
     sa.UniqueConstraint("ticket", name="uq_inquiries_ticket"),
     sa.Index("ix_inquiries_channel_account", "channel", "account"),
+    sa.Index("ix_inquiries_replied_at", "replied_at"),  # the suggestions read new answers by it
 )
 
 # The control card (kartu kendali): one row per handover, appended, closed once when done.
@@ -193,6 +194,21 @@ officers = sa.Table(
     sa.Column("password_hash", sa.Text, nullable=False),
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("created_at", TS, nullable=False),
+)
+
+
+# Which answer suggestion an officer inserted into a sent answer (a template's key, "jawaban" for
+# a past answer, none), and whether they edited it: owned by shared/staff/saran/usage.py.
+answer_suggestions = sa.Table(
+    "answer_suggestions",
+    metadata,
+    sa.Column("task_id", sa.Text, primary_key=True),
+    sa.Column("inquiry_id", sa.Text, nullable=False),  # no foreign key: erasing a case stays possible
+    sa.Column("service", sa.Text),
+    sa.Column("source", sa.Text, nullable=False),  # templat, jawaban, tanpa
+    sa.Column("template", sa.Text),
+    sa.Column("edited", sa.Boolean, nullable=False),
+    sa.Column("sent_at", TS, nullable=False, index=True),
 )
 
 

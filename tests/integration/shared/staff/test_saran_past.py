@@ -6,44 +6,23 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import sqlalchemy as sa
 
 from services.console.answers import as_templates, load_answers
-from shared.runtime.storage import inquiries, make_engine
+from shared.runtime.storage import make_engine
 from shared.staff.saran import PastAnswers, Suggester
 from shared.staff.saran.past import REFRESH_SECONDS
+from tests.helpers import answered_case
 
 pytestmark = pytest.mark.integration
 
 AT = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
 
 
-def _answered(engine: sa.Engine, n: int, question: str, answer: str, service: str, at: datetime) -> None:
-    row = {
-        "inquiry_id": f"inq-{n}",
-        "channel": "whatsapp",
-        "upstream_id": f"wa-{n}",
-        "account": "6281234567890",
-        "name": "Siti Aminah",
-        "text": question,
-        "service": service,
-        "topic": "informasi",
-        "sent_at": at,
-        "received_at": at,
-        "ticket": f"A-0{n}",
-        "reply_id": f"rep-{n}",
-        "reply_text": answer,
-        "replied_at": at,
-    }
-    with engine.begin() as conn:
-        conn.execute(inquiries.insert().values(**row))
-
-
 def test_a_similar_past_answer_is_suggested_masked_with_its_ticket_and_date_and_no_name(
     database_url: str,
 ) -> None:
     engine = make_engine(database_url)
-    _answered(
+    answered_case(
         engine,
         1,
         "KTP saya hilang, NIK 3271046504870004, hp 081234567890 gmn ngurusnya",
@@ -51,7 +30,7 @@ def test_a_similar_past_answer_is_suggested_masked_with_its_ticket_and_date_and_
         "ktp_el",
         AT,
     )
-    _answered(engine, 2, "syarat akta kematian apa", "Bawa surat kematian dari RS.", "akta_kematian", AT)
+    answered_case(engine, 2, "syarat akta kematian apa", "Bawa surat kematian dari RS.", "akta_kematian", AT)
     suggester = Suggester(as_templates(load_answers()))
     suggester.past = PastAnswers(engine, suggester.terms)
     suggester.past.refresh(now=0.0)
@@ -67,12 +46,12 @@ def test_a_similar_past_answer_is_suggested_masked_with_its_ticket_and_date_and_
 
 def test_an_answer_sent_later_is_found_after_a_refresh_and_after_a_restart(database_url: str) -> None:
     engine = make_engine(database_url)
-    _answered(engine, 1, "syarat kia apa", "Bawa akta kelahiran anak.", "kia", AT)
+    answered_case(engine, 1, "syarat kia apa", "Bawa akta kelahiran anak.", "kia", AT)
     suggester = Suggester(as_templates(load_answers()))
     past = PastAnswers(engine, suggester.terms)
     past.refresh(now=0.0)
     # Committed late: its replied_at is a minute before the last one read.
-    _answered(
+    answered_case(
         engine,
         2,
         "cara pindah keluar kota",
