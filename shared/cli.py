@@ -14,6 +14,7 @@ from services.saran_cli import saran
 from shared.devtools.commands import dev_commands
 from shared.generators import REPO_ROOT
 from shared.laporan import FORMATS, Format, Period
+from shared.privacy.cli import pdp
 from shared.runtime.errors import ConfigError
 from shared.runtime.settings import load_settings
 from shared.sop.classify_cli import classify
@@ -84,24 +85,36 @@ def _period(first: str | None, last: str | None, month: str | None, zone: ZoneIn
     "--format", "fmt", type=click.Choice(FORMATS), help="Default: the extension of --out (.pdf, .xlsx, .csv)."
 )
 @click.option("--out", type=click.Path(path_type=Path), required=True)
-@click.option("--mask", is_flag=True, help="Mask the citizens' personal data in the register.")
+@click.option(
+    "--tanpa-sensor",
+    "unmasked",
+    is_flag=True,
+    help="Register tanpa sensor (nama, akun, pertanyaan utuh) atas permintaan kepala dinas; dicatat.",
+)
 def laporan(
-    first: str | None, last: str | None, month: str | None, fmt: Format | None, out: Path, mask: bool
+    first: str | None, last: str | None, month: str | None, fmt: Format | None, out: Path, unmasked: bool
 ) -> None:
-    """Write the laporan (report of the requests received) of a period: PDF, XLSX or CSV."""
+    """Write the laporan (report of the requests received) of a period: PDF, XLSX or CSV. The
+    register's personal data is masked unless --tanpa-sensor, which the access log records."""
     from shared.laporan import Office, count_text, write_laporan
+    from shared.privacy.access_log import AccessLog, Action, command_actor
     from shared.runtime.storage import make_engine
     from shared.sop.office_calendar import office_zone
 
     settings = load_settings()
     try:
         zone = office_zone(settings)
+        log = AccessLog.from_settings(settings) if unmasked else None
     except ConfigError as e:
         raise click.ClickException(str(e)) from None
     period = _period(first, last, month, zone)
     fmt = fmt or _format_of(out)
     engine, office = make_engine(settings.database_url), Office.from_settings(settings)
-    received = write_laporan(engine, period, fmt, out, office=office, mask=mask)
+    if log:
+        with engine.begin() as db:
+            reference = f"{period.start.isoformat()}/{period.end.isoformat()}"
+            log.record(db, command_actor(), Action.LAPORAN_UNMASKED, reference=reference)
+    received = write_laporan(engine, period, fmt, out, office=office, mask=not unmasked)
     found = f"{count_text(received)} permohonan" if received else "tidak ada permohonan"
     click.echo(f"laporan {period.text()}: {found} -> {out}")
 
@@ -246,16 +259,24 @@ def dokumen_impor(file: Path) -> None:
     click.echo(report.summary())
 
 
-@main.group()
+@main.group(short_help="Akun masuk petugas ke konsol web (bukan pekerjaannya: itu bamsos staff).")
 def petugas() -> None:
-    """Akun petugas untuk konsol web: tambah, daftar, nonaktifkan."""
+    """Akun masuk petugas ke konsol web: tambah, daftar, nonaktifkan.
+
+    Ini hanya akunnya. Pekerjaan petugas (antrean, ambil, jawab) dari terminal: `bamsos staff`.
+    """
 
 
 @petugas.command("tambah")
 @click.argument("username")
 @click.option("--nama", required=True, help="Nama lengkap petugas, seperti tercetak di kartu kendali.")
+@click.option("--unit", "units", multiple=True, help="Unit (antrean) petugas; boleh lebih dari satu.")
 @click.option(
-    "--unit", "units", multiple=True, required=True, help="Unit (antrean) petugas; boleh lebih dari satu."
+    "--peran",
+    "roles",
+    multiple=True,
+    type=click.Choice(["pdp"]),
+    help="pdp: pejabat pelindungan data pribadi (log akses, permohonan subjek data; tanpa unit).",
 )
 @click.option(
     "--password",
@@ -263,7 +284,9 @@ def petugas() -> None:
     hidden=True,
     help="For scripts: the password from BAMSOS_PASSWORD; otherwise it is read from standard input.",
 )
-def petugas_tambah(username: str, nama: str, units: tuple[str, ...], password: str | None) -> None:
+def petugas_tambah(
+    username: str, nama: str, units: tuple[str, ...], roles: tuple[str, ...], password: str | None
+) -> None:
     """Tambah (atau perbarui) petugas; kata sandi dibaca dari masukan standar."""
     from shared.runtime.storage import make_engine
     from shared.sop.orgchart import load_chart
@@ -284,21 +307,25 @@ def petugas_tambah(username: str, nama: str, units: tuple[str, ...], password: s
             nama,
             list(units),
             password,
+            list(roles),
         )
     except Refused as e:
         raise click.ClickException(str(e)) from None
-    click.echo(f"petugas {officer.username} ({officer.name}) disimpan, unit: {', '.join(officer.units)}")
+    held = [f"unit: {', '.join(officer.units)}"] if officer.units else []
+    held += [f"peran: {', '.join(officer.roles)}"] if officer.roles else []
+    click.echo(f"petugas {officer.username} ({officer.name}) disimpan, {'; '.join(held)}")
 
 
 @petugas.command("daftar")
 def petugas_daftar() -> None:
-    """Daftar petugas: nama pengguna, nama, unit, aktif atau tidak."""
+    """Daftar petugas: nama pengguna, nama, aktif atau tidak, unit (dan peran)."""
     from shared.runtime.storage import make_engine
     from shared.staff.officers import list_officers
 
     for o in list_officers(make_engine(load_settings().database_url)):
         state = "aktif" if o.active else "nonaktif"
-        click.echo(f"{o.username:<20} {o.name:<30} {state:<9} {', '.join(o.units)}")
+        held = ", ".join([*o.units, *(f"peran {r}" for r in o.roles)])
+        click.echo(f"{o.username:<20} {o.name:<30} {state:<9} {held}")
 
 
 @petugas.command("nonaktif")
@@ -317,6 +344,7 @@ def petugas_nonaktif(username: str) -> None:
 
 
 main.add_command(classify)
+main.add_command(pdp)
 main.add_command(staff)
 main.add_command(saran)
 for command in dev_commands:

@@ -5,5 +5,5 @@ events, htmx's SSE extension), take the next case (the control card's receipt ca
 answer with a template that cites its regulation (`shared/staff/answers.yaml`), escalate, finish or
 re-route — all through `shared.staff.actions`, the one staff module both front ends use — and read
 control cards, breach notices and the day's summary. Starlette + Jinja2 (autoescaped) served by
-uvicorn, no front-end build: htmx and its SSE extension are committed under `static/`.
+uvicorn, no front-end build: htmx, its SSE extension and idiomorph are committed under `static/`.
 """

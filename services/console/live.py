@@ -1,4 +1,5 @@
-"""The live queue: `/antrean/{unit}/live`, server-sent events that htmx's SSE extension swaps in.
+"""The live queue: `/antrean/{unit}/live`, server-sent events that htmx's SSE extension morphs in
+(idiomorph: unchanged rows stay the same elements, so the keyboard focus stays).
 
 About once a second the server reads the unit's open tasks from the control card (one small
 indexed query) and, when the list changed — a case arrived, was taken or finished, or a clock
@@ -17,7 +18,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio
 import jinja2
@@ -25,12 +26,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from services.console import views
+from services.console.state import Console
 from shared.runtime import logs
 from shared.staff.actions import StaffTask, open_tasks
 from shared.staff.officers import find_officer
-
-if TYPE_CHECKING:
-    from services.console.app import Console
 
 log = logs.get("bamsos.console")
 EVENT = "antrean"

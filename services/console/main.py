@@ -13,13 +13,32 @@ import uvicorn
 from prometheus_client import CollectorRegistry, start_http_server
 
 from services import catalog
-from services.console.app import build_console, create_app
+from services.console.app import create_app
 from services.console.metrics import build_console_metrics
-from shared.runtime import logs
+from services.console.state import build_console
+from shared.runtime import logs, topology
 from shared.runtime.errors import ConfigError
-from shared.runtime.settings import load_settings
+from shared.runtime.settings import Settings, load_settings
+from shared.runtime.worker import amqp
 
 log = logs.get("bamsos.console")
+
+
+def unit_users_warning(settings: Settings) -> str | None:
+    """What is wrong with the console's broker user, if anything. The console takes and answers
+    for every unit as BAMSOS_AMQP_URL's one user; with BAMSOS_UNIT_USERS=true the router counts a
+    result only from the unit's own user or the console's (`<prefix>console`), so another user's
+    results would be dead-lettered."""
+    if not settings.unit_users:
+        return None
+    expected = settings.broker_user_prefix + topology.CONSOLE_USER
+    if amqp.username(settings.amqp_url) == expected:
+        return None
+    return (
+        f"BAMSOS_UNIT_USERS=true: the router counts the console's results only from the broker user "
+        f"{expected}, and BAMSOS_AMQP_URL names another: officers' answers would be dead-lettered "
+        "(wrong_sender)"
+    )
 
 
 def main() -> None:
@@ -33,12 +52,9 @@ def main() -> None:
             detail="BAMSOS_CONSOLE_SECRET is not set: sessions are signed with a random key made now, "
             "so every officer must log in again after a restart",
         )
-    if settings.unit_users:
-        log.warning(
-            "console_unit_users",
-            detail="the console takes and answers with BAMSOS_AMQP_URL's broker user, as `bamsos staff` "
-            "does; with BAMSOS_UNIT_USERS=true the router counts a result only from the unit's own user",
-        )
+    wrong_user = unit_users_warning(settings)
+    if wrong_user:
+        log.warning("console_unit_users", detail=wrong_user)
     if not settings.console_secure_cookie and settings.console_host not in ("127.0.0.1", "localhost", "::1"):
         log.warning(
             "console_cookie_not_secure",

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from shared.staff.vocabulary import TAKE, Action
+
 LOGIN_OUTCOMES = ("ok", "bad", "limited")
-ACTIONS = ("ambil", "jawab", "eskalasi", "selesai", "alihkan")
+ACTIONS = (TAKE, *(action.value for action in Action))
 ACTION_OUTCOMES = ("ok", "refused")
 DENIALS = ("csrf", "forbidden")
 

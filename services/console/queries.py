@@ -1,5 +1,5 @@
 """What the console reads from the control card beyond the staff actions: which cases an officer
-may see, the open breaches, today's steps, the search, a case's card as rows.
+may see, the open breaches, today's steps, the search, the head of a case's card.
 
 Which cases an officer sees (`case_scope`): the admin and the kadis every case (the admin registers
 every request, the kadis owns the SOP); a kasi the cases of their section ("terkait": the case's
@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from shared.runtime.storage import handovers, inquiries
 from shared.sop.contracts import Service
 from shared.sop.orgchart import OrgChart
-from shared.staff.actions import find_case
+from shared.staff.card import find_case
 from shared.staff.officers import Officer
 
 HEAD_ROLES = ("kasi", "kabid", "kadis")
@@ -235,16 +235,13 @@ class CaseHead:
     path: str | None
 
 
-def card_rows(engine: Engine, inquiry_id: str) -> tuple[CaseHead, list[sa.Row[tuple[object, ...]]]] | None:
-    """A case and its control card's rows (handovers, in order), for the card's HTML table."""
-    i, h = inquiries.c, handovers.c
+def case_head(engine: Engine, inquiry_id: str) -> CaseHead | None:
+    """What the control card's page says of a case above its table."""
+    i = inquiries.c
     with engine.connect() as db:
         head = db.execute(
             sa.select(
                 i.inquiry_id, i.ticket, i.channel, i.service, i.topic, i.received_at, i.replied_at, i.path
             ).where(i.inquiry_id == inquiry_id)
         ).one_or_none()
-        if head is None:
-            return None
-        rows = db.execute(sa.select(handovers).where(h.inquiry_id == inquiry_id).order_by(h.id)).all()
-    return CaseHead(*head), list(rows)
+    return CaseHead(*head) if head else None

@@ -127,11 +127,11 @@ def short_time(moment: datetime | None, zone: ZoneInfo, now: datetime) -> str:
 
 
 def time_parts(moment: datetime | None, zone: ZoneInfo) -> tuple[str, str] | None:
-    """("01-12-2026", "08:15:02") for a table cell in two lines; the zone is in the caption."""
+    """("01-12-2026", "08.15.02") for a table cell in two lines; the zone is in the caption."""
     if moment is None:
         return None
     local = moment.astimezone(zone)
-    return local.strftime("%d-%m-%Y"), local.strftime("%H:%M:%S")
+    return local.strftime("%d-%m-%Y"), local.strftime("%H.%M.%S")
 
 
 def month_text(month: str) -> str:

@@ -79,7 +79,7 @@ def _summary(row: sa.Row[object], holder: Role, level: int, clock: SopClock) -> 
     """The notice as a head reads it, in Bahasa Indonesia, times on the office's clock; no citizen data."""
     unit = f" ({row.seksi or row.bidang})" if row.seksi or row.bidang else ""
     officer = f", petugas {row.officer}" if row.officer else ""
-    handed = clock.local(row.handed_at).strftime("%d-%m-%Y %H:%M %Z")
+    handed = clock.local(row.handed_at).strftime("%d-%m-%Y %H.%M %Z")
     return (
         f"PERINGATAN ke-{level}: langkah {row.step} ({STEP_NAMES[row.step]}) belum selesai dan "
         f"melewati baku {row.standard_seconds // 60} menit. Dipegang {holder.value}{unit}{officer} "

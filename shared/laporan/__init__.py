@@ -41,10 +41,11 @@ def write_laporan(
     out: Path,
     *,
     office: Office,
-    mask: bool = False,
+    mask: bool = True,
     now: datetime | None = None,
 ) -> int:
-    """Write the laporan of `period` to `out`; returns how many inquiries it covers."""
+    """Write the laporan of `period` to `out`; returns how many inquiries it covers. The register
+    is masked unless `mask=False` (the kadis's request, which the caller records in the access log)."""
     # Imported here: the command line and the reporter import this package for its names, and
     # should not load reportlab and the writers for that.
     from shared.laporan.csv_out import write_csv

@@ -13,6 +13,7 @@ dead-lettered, why, from where and when. A redacted letter is never replayed.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -145,13 +146,36 @@ class Redacted:
 
 
 def redact_older_than(amqp_url: str, cutoff: datetime, now: datetime) -> Redacted:
-    """Erase the body of every dead letter that died before `cutoff`, keeping its headers.
+    """Erase the body of every dead letter that died before `cutoff`, keeping its headers."""
+
+    def judge(headers: dict[str, Any], body: bytes, died: datetime | None) -> str:
+        if REDACTED_AT in headers or (died is not None and died >= cutoff):
+            return "kept"
+        return "undated" if died is None else "redacted"
+
+    return _redact_pass(amqp_url, judge, now)
+
+
+def redact_matching(amqp_url: str, matches: Callable[[bytes], bool], now: datetime) -> Redacted:
+    """Erase the body of every dead letter whose body `matches` (one person's data, on request),
+    keeping its headers, as retention would."""
+
+    def judge(headers: dict[str, Any], body: bytes, died: datetime | None) -> str:
+        return "redacted" if REDACTED_AT not in headers and matches(body) else "kept"
+
+    return _redact_pass(amqp_url, judge, now)
+
+
+def _redact_pass(
+    amqp_url: str, judge: Callable[[dict[str, Any], bytes, datetime | None], str], now: datetime
+) -> Redacted:
+    """Erase the body of every dead letter `judge` calls "redacted", keeping its headers.
 
     One pass over the messages waiting when it starts (counted first, so it ends while new letters
-    arrive). Each is republished to the back of the queue, the old ones redacted, the others as they
-    were (one the broker dead-lettered gains `x-bamsos-dead-at`, its `x-death` time), and acked only
-    once the broker confirms the copy: a crash loses nothing, but one between a confirm and its ack
-    leaves that letter twice (the copy and the original, redelivered).
+    arrive). Each is republished to the back of the queue, the judged ones redacted, the others as
+    they were (one the broker dead-lettered gains `x-bamsos-dead-at`, its `x-death` time), and acked
+    only once the broker confirms the copy: a crash loses nothing, but one between a confirm and its
+    ack leaves that letter twice (the copy and the original, redelivered).
     Republishing rather than requeueing keeps a quorum queue's delivery count from growing."""
     connection = connect(amqp_url)
     counts = {"redacted": 0, "kept": 0, "undated": 0}
@@ -169,12 +193,9 @@ def redact_older_than(amqp_url: str, cutoff: datetime, now: datetime) -> Redacte
                 # The broker's x-death is its own header: keep its time in ours, which survives a
                 # republish whatever a broker version does with an x-death a client sends.
                 headers = properties.headers = {**headers, "x-bamsos-dead-at": died.isoformat()}
-            if REDACTED_AT in headers or (died is not None and died >= cutoff):
-                counts["kept"] += 1
-            elif died is None:
-                counts["undated"] += 1
-            else:
-                counts["redacted"] += 1
+            verdict = judge(headers, body, died)
+            counts[verdict] += 1
+            if verdict == "redacted":
                 properties.headers = {**headers, REDACTED_AT: now.isoformat()}
                 properties.content_type = "text/plain"
                 body = REDACTED_BODY
@@ -182,6 +203,25 @@ def redact_older_than(amqp_url: str, cutoff: datetime, now: datetime) -> Redacte
             channel.basic_publish("", topology.DEAD_LETTER_QUEUE, body, properties, mandatory=True)
             channel.basic_ack(method.delivery_tag)
         return Redacted(**counts)
+    finally:
+        connection.close()
+
+
+def bodies_matching(amqp_url: str, matches: Callable[[bytes], bool]) -> list[tuple[DeadLetter, bytes]]:
+    """The dead letters (described, and their bodies) whose body `matches`; nothing is removed."""
+    connection = connect(amqp_url)
+    found = []
+    try:
+        channel = connection.channel()
+        total = channel.queue_declare(topology.DEAD_LETTER_QUEUE, passive=True).method.message_count
+        for _ in range(total):
+            method, properties, body = channel.basic_get(topology.DEAD_LETTER_QUEUE, auto_ack=False)
+            if method is None:
+                break
+            if REDACTED_AT not in (properties.headers or {}) and matches(body):
+                found.append((_describe(properties, body), body))
+        # Closing without acking puts every browsed message back, in its place.
+        return found
     finally:
         connection.close()
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from shared.runtime.deadletters import Redacted, redact_older_than
 from shared.runtime.storage import gateway_messages, gateway_sends, inquiries, outbox
@@ -33,24 +33,36 @@ class Erased:
 def erase_personal_data(engine: Engine, *, older_than_days: int, now: datetime) -> Erased:
     """Erase the personal data of cases answered more than `older_than_days` ago. Idempotent."""
     cutoff = now - timedelta(days=older_than_days)
-    c = inquiries.c
     with engine.begin() as db:
-        cases = db.execute(
-            sa.update(inquiries)
-            .where(c.replied_at < cutoff, c.account != ERASED)
-            .values(
-                account=ERASED,
-                name=None,
-                text=ERASED,
-                reply_text=sa.case((c.reply_text.is_(None), None), else_=ERASED),
-                media_id=None,  # the platform's id of the citizen's photo or file: it fetches it
-            )
-        ).rowcount
-        messages = db.execute(sa.delete(outbox).where(outbox.c.sent_at < cutoff)).rowcount
-        old_sends = sa.select(gateway_sends.c.reply_id).where(gateway_sends.c.sent_at < cutoff)
-        db.execute(sa.delete(gateway_messages).where(gateway_messages.c.reply_id.in_(old_sends)))
-        messages += db.execute(sa.delete(gateway_sends).where(gateway_sends.c.sent_at < cutoff)).rowcount
+        cases = erase_cases(db, inquiries.c.replied_at < cutoff)
+        messages = erase_sent(db, outbox.c.sent_at < cutoff, gateway_sends.c.sent_at < cutoff)
     return Erased(cases, messages)
+
+
+def erase_cases(db: Connection, which: sa.ColumnElement[bool]) -> int:
+    """Erase the citizen's data of the cases `which` selects (answered ones: the caller's
+    condition says so), keeping what the counts need. Returns how many were erased now."""
+    c = inquiries.c
+    return db.execute(
+        sa.update(inquiries)
+        .where(which, c.account != ERASED)
+        .values(
+            account=ERASED,
+            name=None,
+            text=ERASED,
+            reply_text=sa.case((c.reply_text.is_(None), None), else_=ERASED),
+            media_id=None,  # the platform's id of the citizen's photo or file: it fetches it
+        )
+    ).rowcount
+
+
+def erase_sent(db: Connection, outbox_rows: sa.ColumnElement[bool], sends: sa.ColumnElement[bool]) -> int:
+    """Delete the outbox rows and the gateway's sends (with their platform message ids) the two
+    conditions select; how many messages went."""
+    messages = db.execute(sa.delete(outbox).where(outbox_rows)).rowcount
+    chosen = sa.select(gateway_sends.c.reply_id).where(sends)
+    db.execute(sa.delete(gateway_messages).where(gateway_messages.c.reply_id.in_(chosen)))
+    return messages + db.execute(sa.delete(gateway_sends).where(sends)).rowcount
 
 
 def erase_dead_letters(amqp_url: str, *, older_than_days: int, now: datetime) -> Redacted:

@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     broker_user_prefix: str = ""
     # Personal data of cases answered longer ago than this is erased by `bamsos retensi`.
     retention_days: PositiveInt = 365
+    # The secret of the access log (shared/privacy/access_log.py): it hashes the accounts the log
+    # names and chains its rows, so neither can be read back or rewritten without it. Unset, the
+    # access log and `bamsos pdp` refuse to run.
+    pdp_key: SecretStr | None = None
     # The laporan's letterhead (kop surat) and signature block; an empty name or NIP leaves a
     # dotted line to fill in by hand.
     report_government: str = "PEMERINTAH KOTA PEKANBARU"

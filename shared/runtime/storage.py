@@ -194,7 +194,32 @@ officers = sa.Table(
     sa.Column("password_hash", sa.Text, nullable=False),
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("created_at", TS, nullable=False),
+    # Roles beside the units: `pdp`, the data-protection officer (shared/staff/officers.py).
+    sa.Column("roles", sa.ARRAY(sa.Text), nullable=False, server_default="{}"),
 )
+
+# Every look at or export of personal data (shared/privacy/access_log.py): appended only (the
+# services' role may not update or delete it), each row chained to the one before by a keyed hash.
+access_log = sa.Table(
+    "access_log",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("at", TS, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),  # an officer's username, or os:<user> for a command
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("case_id", sa.Text),
+    sa.Column("account_hash", sa.Text),  # HMAC of channel and account: never the account itself
+    sa.Column("client", sa.Text),  # the console's client address
+    sa.Column("reference", sa.Text),  # a data-subject request's number, a laporan's period
+    sa.Column("prev_hash", sa.Text, nullable=False),
+    sa.Column("row_hash", sa.Text, nullable=False),
+)
+sa.Index("ix_access_log_at", access_log.c.at)
+sa.Index("ix_access_log_account_hash", access_log.c.account_hash)
+
+# The database role the services, the console and the gateway run as (a login user is made a
+# member of it): everything on the pipeline's tables, only INSERT and SELECT on `access_log`.
+SERVICE_ROLE = "bamsos_service"
 
 
 # Which answer suggestion an officer inserted into a sent answer (a template's key, "jawaban" for

@@ -1,4 +1,5 @@
-"""The staff's work, as plain functions the terminal (`bamsos staff`) calls.
+"""The staff's work, as plain functions both front ends call: the terminal (`bamsos staff`) and
+the web console (`services/console`).
 
 An officer takes the next case of their unit's queue — the oldest, as the SOP asks ("berdasarkan
 urutan jam permohonan") — which records `taken_at` and their name on the control card (the SOP's
@@ -10,28 +11,19 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from shared.runtime import topology
 from shared.runtime.errors import BamsosError
-from shared.runtime.storage import handovers, inquiries, notices
+from shared.runtime.storage import handovers, inquiries
 from shared.runtime.worker import amqp, message_properties, to_json
 from shared.sop.contracts import Outcome, Service, Task, TaskResult, Topic
 from shared.sop.orgchart import OrgChart
-from shared.sop.rules import STEP_NAMES
-
-# The citizen notices as the card names them (their text is not kept).
-NOTICE_NAMES = {
-    "acknowledged": "tanda terima",
-    "status": "jawaban cek status",
-    "survey": "survei kepuasan",
-    "thanks": "terima kasih atas penilaian",
-    "unknown_ticket": "tiket tidak dikenal",
-}
+from shared.staff.vocabulary import OUTCOMES, REROUTES, Action
 
 
 class Refused(BamsosError):
@@ -40,11 +32,11 @@ class Refused(BamsosError):
 
 
 def office_time(moment: datetime | None, zone: ZoneInfo, *, named: bool = False) -> str:
-    """A time on the office's clock as staff read it, "27-11-2026 22:10:00" ("-" if none); `named`
-    adds the zone as staff name it ("… WIB")."""
+    """A time on the office's clock as staff read it, the Indonesian way, "27-11-2026 22.10.00"
+    ("-" if none); `named` adds the zone as staff name it ("… WIB")."""
     if moment is None:
         return "-"
-    return moment.astimezone(zone).strftime("%d-%m-%Y %H:%M:%S" + (" %Z" if named else ""))
+    return moment.astimezone(zone).strftime("%d-%m-%Y %H.%M.%S" + (" %Z" if named else ""))
 
 
 def unit_queue(unit: str, chart: OrgChart) -> str:
@@ -253,14 +245,6 @@ def send_result(
     return result
 
 
-# `bamsos staff alihkan --ke`: where a case between the document steps goes, the topic the
-# officer's escalation sets, and the step and roles that may send it there.
-REROUTES: dict[str, tuple[Topic, int, tuple[str, ...]]] = {
-    "loket": (Topic.dokumen_terbit, 6, ("kasi", "kabid")),  # found issued: the pickup desk (7)
-    "kasi": (Topic.belum_terbit, 7, ("pickup",)),  # found not ready: back to the section head (6)
-}
-
-
 def reroute(
     engine: Engine,
     amqp_url: str,
@@ -277,7 +261,7 @@ def reroute(
     section head of the case's service). An escalated result with the topic set, like any other."""
     if to not in REROUTES:
         raise Refused(f"tujuan '{to}' tidak dikenal; pilih: {', '.join(REROUTES)}")
-    topic, step, roles = REROUTES[to]
+    way = REROUTES[to]
     h = handovers.c
     with engine.connect() as db:
         row = db.execute(
@@ -287,7 +271,7 @@ def reroute(
         ).one_or_none()
     if row is None:
         raise Refused(f"tugas {task_id} tidak ditemukan")
-    if row.step != step or row.to_role not in roles:
+    if row.step != way.step or row.to_role not in way.roles:
         held = f"tugas {task_id} adalah langkah {row.step} ({row.to_role})"
         if to == "loket":
             raise Refused(
@@ -303,7 +287,7 @@ def reroute(
         task_id,
         officer=officer,
         outcome=Outcome.escalated,
-        topic=topic,
+        topic=way.topic,
         service=service,
         now=now,
         zone=zone,
@@ -315,91 +299,39 @@ def case_text(engine: Engine, inquiry_id: str) -> str:
         return str(db.scalar(sa.select(inquiries.c.text).where(inquiries.c.inquiry_id == inquiry_id)) or "")
 
 
-def find_case(db: Connection, case_task_or_ticket: str) -> tuple[str, str | None] | None:
-    """The case (its id and ticket) a case id, a task id or a ticket number names."""
-    i, h = inquiries.c, handovers.c
-    given = case_task_or_ticket.strip()
-    by_task = sa.select(h.inquiry_id).where(h.task_id == given).scalar_subquery()
-    found = db.execute(
-        sa.select(i.inquiry_id, i.ticket).where(
-            sa.or_(i.inquiry_id == given, i.ticket == given.upper(), i.inquiry_id == by_task)
+def perform(
+    engine: Engine,
+    amqp_url: str,
+    task_id: str,
+    action: Action,
+    *,
+    officer: str,
+    text: str | None = None,
+    topic: Topic | None = None,
+    service: Service | None = None,
+    to: str | None = None,
+    now: datetime,
+    zone: ZoneInfo,
+) -> TaskResult:
+    """Do `action` to a task: an answer or a finish sends `text`; an escalation the admin's
+    `topic` and `service`, if set; a re-route goes `to` the pickup desk or back to the kasi."""
+    if action is Action.alihkan:
+        return reroute(
+            engine, amqp_url, task_id, officer=officer, to=to or "", service=service, now=now, zone=zone
         )
-    ).first()
-    return (found.inquiry_id, found.ticket) if found else None
-
-
-def control_card(engine: Engine, case_or_task_id: str, zone: ZoneInfo) -> list[str]:
-    """A case's control card as lines of a table, times on the office's clock (`zone`), ending with
-    where the delay happened. The case may be named by its id, a task's id or its ticket."""
-    h = handovers.c
-    with engine.connect() as db:
-        found = find_case(db, case_or_task_id)
-        if found is None:
-            raise Refused(f"kasus, tugas atau tiket {case_or_task_id} tidak ditemukan")
-        inquiry_id, ticket = found
-        rows = db.execute(sa.select(handovers).where(h.inquiry_id == inquiry_id).order_by(h.id)).all()
-        sent = db.execute(
-            sa.select(notices.c.kind, notices.c.created_at)
-            .where(notices.c.inquiry_id == inquiry_id)
-            .order_by(notices.c.created_at)
-        ).all()
-    if not rows:
-        raise Refused(f"kasus atau tugas {case_or_task_id} tidak ditemukan")
-    lines = [
-        f"KARTU KENDALI  kasus {inquiry_id}" + (f"  tiket {ticket}" if ticket else ""),
-        f"{'langkah':<40} {'dari -> ke':<36} {'petugas':<18} {'diserahkan':<19} {'diterima':<19} "
-        f"{'batas':<19} {'selesai':<19} {'waktu/baku':>12}",
-    ]
-    worst = None
-    paused: list[str] = []
-    for r in rows:
-        code = r.bidang if r.to_role == "kabid" else r.seksi
-        unit = f" ({code})" if code else ""
-        minutes = f"{r.duration_seconds / 60:.1f}" if r.duration_seconds is not None else "…"
-        mark = "  TERLAMBAT" if r.breached else ""
-        lines.append(
-            f"{r.step}. {STEP_NAMES[r.step]:<37} {r.from_role + ' -> ' + r.to_role + unit:<36} "
-            f"{(r.officer or '-')[:18]:<18} {office_time(r.handed_at, zone):<19} "
-            f"{office_time(r.taken_at, zone):<19} {office_time(r.due_at, zone):<19} "
-            f"{office_time(r.done_at, zone):<19} "
-            f"{minutes + '/' + str(r.standard_seconds // 60) + ' mnt':>12}{mark}"
-        )
-        if (r.due_at - r.handed_at).total_seconds() > r.standard_seconds:
-            # The office calendar paused the clock: handed over at night, on a weekend or holiday.
-            paused.append(str(r.step))
-        # A step still open counts the time past its due moment so far (the laporan does the same).
-        if r.duration_seconds is not None:
-            over = r.duration_seconds - r.standard_seconds
-        else:
-            over = (datetime.now(UTC) - r.due_at).total_seconds()
-        if r.breached and (worst is None or over > worst[0]):
-            worst = (over, r)
-    # What the card says beyond the times (e.g. a reply sent as a WhatsApp template).
-    lines += [f"Catatan langkah {r.step}: {r.note}" for r in rows if r.note]
-    if sent:
-        told = ", ".join(
-            f"{NOTICE_NAMES.get(n.kind, n.kind)} {office_time(n.created_at, zone)}" for n in sent
-        )
-        lines.append(f"Pemberitahuan ke pemohon: {told}.")
-    if paused:
-        lines.append(
-            f"Diserahkan di luar jam kerja: langkah {', '.join(paused)}; waktu baku dihitung sejak jam "
-            "kerja berikutnya (lihat kolom batas)."
-        )
-    if worst is None:
-        lines.append(
-            "Semua langkah selesai dalam waktu baku."
-            if all(r.done_at for r in rows)
-            else "Belum ada langkah yang melewati waktu baku."
-        )
+    if action is Action.eskalasi:
+        text = None
     else:
-        over, r = worst
-        holder = f"{r.officer} ({r.to_role})" if r.officer else r.to_role
-        late = f"lewat {over / 60:.1f} menit"
-        if r.duration_seconds is None:
-            late = f"masih terbuka, {late}"
-        lines.append(
-            f"Keterlambatan terjadi pada langkah {r.step} ({STEP_NAMES[r.step]}), dipegang {holder}, "
-            f"{late} dari baku {r.standard_seconds // 60} menit."
-        )
-    return lines
+        topic = service = None
+    return send_result(
+        engine,
+        amqp_url,
+        task_id,
+        officer=officer,
+        outcome=OUTCOMES[action],
+        text=text,
+        topic=topic,
+        service=service,
+        now=now,
+        zone=zone,
+    )

@@ -3,6 +3,12 @@
 Passwords are kept only as argon2id hashes (argon2-cffi's defaults: salted, slow, memory-hard),
 checked in constant time, re-hashed when the library's parameters grow; never logged. A unit is a
 queue key (`admin`, `editor`, `pickup`, `kadis`, `kasi.<seksi>`, `kabid.<bidang>`) of the org chart.
+
+A role is what an officer may do beside working a unit's queue: `pdp`, the data-protection officer
+(UU 27/2022 art. 53), who reads the access log and handles data subjects' requests. Not a unit: a
+unit is a task queue whose cases its officers read, and the data-protection officer takes no tasks
+and reads no case. For the same reason (one who audits the looks does not look) a `pdp` officer
+holds no unit.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -23,6 +30,8 @@ from shared.staff.actions import Refused
 
 USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,39}$")
 MIN_PASSWORD = 10
+DPO = "pdp"
+ROLES = (DPO,)
 _hasher = PasswordHasher()
 
 
@@ -32,15 +41,27 @@ class Officer:
     name: str
     units: tuple[str, ...]
     active: bool = True
+    roles: tuple[str, ...] = ()
 
     def holds(self, unit: str) -> bool:
         return unit in self.units
 
+    @property
+    def is_dpo(self) -> bool:
+        """The data-protection officer: the access log and data subjects' requests, no cases."""
+        return DPO in self.roles
+
 
 def add_officer(
-    engine: Engine, chart: OrgChart, username: str, name: str, units: list[str], password: str
+    engine: Engine,
+    chart: OrgChart,
+    username: str,
+    name: str,
+    units: list[str],
+    password: str,
+    roles: list[str] | None = None,
 ) -> Officer:
-    """Create an officer, or update one (name, units, password; active again)."""
+    """Create an officer, or update one (name, units, roles, password; active again)."""
     username = username.strip().lower()
     if not USERNAME.match(username):
         raise Refused(
@@ -48,9 +69,14 @@ def add_officer(
         )
     if not name.strip():
         raise Refused("nama petugas tidak boleh kosong")
+    roles = list(dict.fromkeys(roles or []))
+    if wrong_roles := [r for r in roles if r not in ROLES]:
+        raise Refused(f"peran tidak dikenal: {', '.join(wrong_roles)}; peran yang ada: {', '.join(ROLES)}")
     known = chart.unit_keys()
     wrong = [u for u in units if u not in known]
-    if not units or wrong:
+    if DPO in roles and units:
+        raise Refused("petugas pelindungan data (pdp) tidak memegang unit: buat akun tersendiri untuknya")
+    if (not units and DPO not in roles) or wrong:
         raise Refused(
             f"unit tidak dikenal: {', '.join(wrong) or '(tidak ada)'}; unit yang ada: {', '.join(known)}"
         )
@@ -60,6 +86,7 @@ def add_officer(
     values: dict[str, object] = {
         "name": name.strip(),
         "units": unique_units,
+        "roles": roles,
         "password_hash": _hasher.hash(password),
         "active": True,
     }
@@ -69,13 +96,13 @@ def add_officer(
             .values(username=username, created_at=datetime.now(UTC), **values)
             .on_conflict_do_update(index_elements=[officers.c.username], set_=values)
         )
-    return Officer(username, name.strip(), tuple(unique_units))
+    return Officer(username, name.strip(), tuple(unique_units), roles=tuple(roles))
 
 
 def list_officers(engine: Engine) -> list[Officer]:
     with engine.connect() as db:
         rows = db.execute(sa.select(officers).order_by(officers.c.username)).all()
-    return [Officer(r.username, r.name, tuple(r.units), r.active) for r in rows]
+    return [_officer(r) for r in rows]
 
 
 def deactivate(engine: Engine, username: str) -> None:
@@ -105,7 +132,7 @@ def authenticate(engine: Engine, username: str, password: str) -> Officer | None
                 .where(officers.c.username == row.username)
                 .values(password_hash=_hasher.hash(password))
             )
-    return Officer(row.username, row.name, tuple(row.units), row.active)
+    return _officer(row)
 
 
 def find_officer(engine: Engine, username: str) -> Officer | None:
@@ -114,4 +141,8 @@ def find_officer(engine: Engine, username: str) -> Officer | None:
         row = db.execute(
             sa.select(officers).where(officers.c.username == username, officers.c.active)
         ).first()
-    return Officer(row.username, row.name, tuple(row.units)) if row else None
+    return _officer(row) if row else None
+
+
+def _officer(row: sa.Row[Any]) -> Officer:
+    return Officer(row.username, row.name, tuple(row.units), row.active, tuple(row.roles))

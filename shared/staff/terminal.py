@@ -9,19 +9,12 @@ import click
 
 from shared.runtime.settings import Settings
 from shared.runtime.storage import make_engine
-from shared.sop.contracts import Outcome, Service, Task, Topic
+from shared.sop.contracts import Service, Task, Topic
 from shared.sop.office_calendar import make_clock, office_zone
 from shared.sop.orgchart import OrgChart, load_chart
-from shared.staff.actions import (
-    Refused,
-    case_text,
-    control_card,
-    office_time,
-    queue_view,
-    reroute,
-    send_result,
-    take_next,
-)
+from shared.staff.actions import Refused, case_text, office_time, perform, queue_view, take_next
+from shared.staff.card import control_card
+from shared.staff.vocabulary import REROUTES, Action, confirmation
 
 UNIT = click.option(
     "--unit", required=True, help="admin, editor, pickup, kadis, kasi.<seksi> atau kabid.<bidang>"
@@ -38,9 +31,15 @@ def _fail(e: Refused) -> click.ClickException:
     return click.ClickException(str(e))
 
 
-@click.group()
+@click.group(
+    short_help="Pekerjaan petugas dari terminal: antrean, ambil, jawab (akun konsol: bamsos petugas)."
+)
 def staff() -> None:
-    """Pekerjaan petugas BAMSOS: antrean, ambil kasus, jawab, eskalasi, alihkan, selesai, kartu kendali."""
+    """Pekerjaan petugas dari terminal: antrean, ambil kasus, jawab, eskalasi, alihkan, selesai, kartu.
+
+    Sama dengan konsol web, tanpa akun: nama petugas diberikan dengan --petugas. Akun masuk ke konsol
+    web dikelola dengan `bamsos petugas`.
+    """
 
 
 @staff.command()
@@ -99,28 +98,35 @@ def ambil(unit: str, officer: str) -> None:
     _show(task, case_text(engine, task.inquiry_id), settings.time_scale, office_zone(settings))
 
 
-def _result(task_id: str, officer: str, outcome: Outcome, **kwargs: object) -> None:
+def _do(
+    action: Action,
+    task_id: str,
+    officer: str,
+    *,
+    text: str | None = None,
+    topic: Topic | None = None,
+    service: Service | None = None,
+    to: str | None = None,
+) -> None:
+    """Do it, and tell the officer what was sent (the console says the same)."""
     settings, _ = _setup()
     try:
-        send_result(
+        perform(
             make_engine(settings.database_url),
             settings.amqp_url,
             task_id,
+            action,
             officer=officer,
-            outcome=outcome,
             now=datetime.now(UTC),
             zone=office_zone(settings),
-            **kwargs,  # type: ignore[arg-type]
+            text=text,
+            topic=topic,
+            service=service,
+            to=to,
         )
     except Refused as e:
         raise _fail(e) from None
-    click.echo(
-        {
-            Outcome.answered: "Jawaban terkirim.",
-            Outcome.done: "Tugas selesai, jawaban terkirim.",
-            Outcome.escalated: "Kasus diteruskan.",
-        }[outcome]
-    )
+    click.echo(confirmation(action, to=to) + ".")
 
 
 @staff.command()
@@ -129,7 +135,7 @@ def _result(task_id: str, officer: str, outcome: Outcome, **kwargs: object) -> N
 @click.option("--teks", required=True, help="Jawaban untuk pemohon.")
 def jawab(task_id: str, officer: str, teks: str) -> None:
     """Jawab tugas: teks dikirim ke pemohon."""
-    _result(task_id, officer, Outcome.answered, text=teks)
+    _do(Action.jawab, task_id, officer, text=teks)
 
 
 @staff.command()
@@ -138,7 +144,7 @@ def jawab(task_id: str, officer: str, teks: str) -> None:
 @click.option("--teks", required=True, help="Jawaban untuk pemohon.")
 def selesai(task_id: str, officer: str, teks: str) -> None:
     """Tandai tugas selesai (editor, pengambilan dokumen): teks dikirim ke pemohon."""
-    _result(task_id, officer, Outcome.done, text=teks)
+    _do(Action.selesai, task_id, officer, text=teks)
 
 
 @staff.command()
@@ -148,10 +154,10 @@ def selesai(task_id: str, officer: str, teks: str) -> None:
 @click.option("--layanan", type=click.Choice([s.value for s in Service]), help="Layanan (triase admin).")
 def eskalasi(task_id: str, officer: str, topik: str | None, layanan: str | None) -> None:
     """Teruskan kasus ke atas (kasi -> kabid), atau arahkan ulang dengan topik/layanan (admin)."""
-    _result(
+    _do(
+        Action.eskalasi,
         task_id,
         officer,
-        Outcome.escalated,
         topic=Topic(topik) if topik else None,
         service=Service(layanan) if layanan else None,
     )
@@ -164,7 +170,7 @@ def eskalasi(task_id: str, officer: str, topik: str | None, layanan: str | None)
     "--ke",
     "to",
     required=True,
-    type=click.Choice(["loket", "kasi"]),
+    type=click.Choice(list(REROUTES)),
     help="loket: dokumen sudah terbit (kasi/kabid langkah 6 -> loket pengambilan); "
     "kasi: dokumen belum terbit (loket pengambilan langkah 7 -> kasi terkait).",
 )
@@ -173,24 +179,7 @@ def eskalasi(task_id: str, officer: str, topik: str | None, layanan: str | None)
 )
 def alihkan(task_id: str, officer: str, to: str, layanan: str | None) -> None:
     """Alihkan kasus dokumen: ke loket pengambilan bila sudah terbit, kembali ke kasi bila belum."""
-    settings, _ = _setup()
-    try:
-        reroute(
-            make_engine(settings.database_url),
-            settings.amqp_url,
-            task_id,
-            officer=officer,
-            to=to,
-            service=Service(layanan) if layanan else None,
-            now=datetime.now(UTC),
-            zone=office_zone(settings),
-        )
-    except Refused as e:
-        raise _fail(e) from None
-    if to == "loket":
-        click.echo("Kasus dialihkan ke loket pengambilan dokumen (dokumen sudah terbit).")
-    else:
-        click.echo("Kasus dikembalikan ke kasi terkait (dokumen belum terbit).")
+    _do(Action.alihkan, task_id, officer, to=to, service=Service(layanan) if layanan else None)
 
 
 @staff.command()
@@ -199,10 +188,10 @@ def kartu(case_or_task_id: str) -> None:
     """Cetak kartu kendali sebuah kasus (id kasus, id tugas atau nomor tiket)."""
     settings, _ = _setup()
     try:
-        lines = control_card(make_engine(settings.database_url), case_or_task_id, office_zone(settings))
+        card = control_card(make_engine(settings.database_url), case_or_task_id, office_zone(settings))
     except Refused as e:
         raise _fail(e) from None
-    click.echo("\n".join(lines))
+    click.echo("\n".join(card.lines()))
 
 
 @staff.command()
@@ -226,11 +215,9 @@ def kerja(unit: str, officer: str) -> None:
             if task.kind == "notice":
                 continue
             choice = click.prompt("(j)awab, (e)skalasi, (s)elesai", type=click.Choice(["j", "e", "s"]))
-            if choice == "e":
-                _result(task.task_id, officer, Outcome.escalated)
-            else:
-                teks = click.prompt("Jawaban untuk pemohon")
-                _result(task.task_id, officer, Outcome.answered if choice == "j" else Outcome.done, text=teks)
+            action = {"j": Action.jawab, "e": Action.eskalasi, "s": Action.selesai}[choice]
+            teks = None if action is Action.eskalasi else click.prompt("Jawaban untuk pemohon")
+            _do(action, task.task_id, officer, text=teks)
     except (KeyboardInterrupt, click.Abort):
         click.echo("\nSelesai bekerja.")
     except Refused as e:

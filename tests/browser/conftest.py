@@ -26,8 +26,9 @@ import uvicorn
 from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync_playwright
 from prometheus_client import CollectorRegistry
 
-from services.console.app import Console, build_console, create_app
+from services.console.app import create_app
 from services.console.metrics import build_console_metrics
+from services.console.state import Console, build_console
 from shared.runtime import topology
 from shared.runtime.settings import Settings
 from shared.runtime.storage import inquiries, make_engine

@@ -1,7 +1,8 @@
 """An officer's day in the console, in a real browser (Debian's chromium, headless): log in, a case
-arriving live, take, answer with a template (the reply leaving on bamsos.outbound), escalation kasi
--> kabid, the control card, another seksi refused, a citizen's script shown as text, the keyboard,
-and a name for every control in the browser's accessibility tree.
+arriving live (the keyboard focus staying where it was), take, answer with a template (the reply
+leaving on bamsos.outbound), escalation kasi -> kabid, the control card, another seksi refused, a
+citizen's script shown as text, the keyboard, and a name for every control in the browser's
+accessibility tree.
 
 With `BAMSOS_SCREENSHOTS=docs/console` the tests also write the README's screenshots (1280x800).
 """
@@ -66,6 +67,28 @@ def test_a_case_arriving_shows_on_the_open_queue_without_a_reload(page: Page, pi
     expect(row).to_contain_text("Dalam baku")
     expect(page.get_by_role("heading", name="Menunggu: 1 kasus")).to_be_visible()
     assert page.evaluate("window.belumDimuatUlang") is True, "the page was reloaded"
+
+
+def test_a_case_arriving_leaves_the_keyboard_focus_where_it_was(page: Page, pipeline: Pipeline) -> None:
+    log_in(page, RINA)
+    held = pipeline.inquire(topic="informasi", service="kia")
+    expect(queue_row(page, held.ticket)).to_be_visible()
+    take_next(page)
+    page.goto(f"/antrean/{RINA.unit}")
+    resume = page.get_by_role("link", name=f"Lanjutkan {held.ticket}")
+    expect(resume).to_be_visible()
+    # Tab into the list, to the case the officer holds.
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if _focused(page)["label"] == f"Lanjutkan {held.ticket}":
+            break
+    expect(resume).to_be_focused()
+    page.evaluate("document.activeElement.tetapSama = true")
+    arriving = pipeline.inquire(topic="informasi", service="kia", text="Min, KIA hilang, urusnya di mana?")
+    expect(queue_row(page, arriving.ticket)).to_be_visible()
+    # The list changed around it; the link is the same element and keeps the focus.
+    expect(resume).to_be_focused()
+    assert page.evaluate("document.activeElement.tetapSama === true")
 
 
 def test_taking_the_next_case_puts_the_officers_name_on_the_control_card(

@@ -35,7 +35,8 @@ from shared.runtime.storage import handovers, inquiries, make_engine
 from shared.sop.contracts import Outcome
 from shared.sop.office_calendar import office_zone
 from shared.sop.orgchart import OrgChart
-from shared.staff.actions import control_card, send_result, take_next
+from shared.staff.actions import send_result, take_next
+from shared.staff.card import control_card
 from tests.helpers import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -154,7 +155,7 @@ def test_an_answer_reaches_whatsapp_and_telegram_once_and_step_8_closes(
     wait_for(steps_8_done, what="step 8 closed on both cards")
     with engine.connect() as db:
         case = db.scalar(sa.select(inquiries.c.inquiry_id).where(inquiries.c.channel == "whatsapp"))
-    card = "\n".join(control_card(engine, case, zone))
+    card = "\n".join(control_card(engine, case, zone).lines())
     step8 = next(line for line in card.splitlines() if line.startswith("8."))
     assert "…" not in step8  # a finished step shows its time against the standard
     assert (len(answers("whatsapp")), len(answers("telegram"))) == (1, 1)

@@ -27,9 +27,9 @@ import sqlalchemy as sa
 from numpy.typing import NDArray
 from sqlalchemy.engine import Engine
 
+from shared.privacy import mask_personal
 from shared.runtime.storage import inquiries
 from shared.staff.saran.bm25 import Index, best
-from shared.staff.saran.masking import mask_personal
 from shared.staff.saran.suggestion import Suggestion
 
 REFRESH_SECONDS = 30.0

@@ -15,7 +15,8 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from services.console.app import Console, build_console, create_app
+from services.console.app import create_app
+from services.console.state import Console, build_console
 from shared.runtime import topology
 from shared.runtime.settings import Settings
 from shared.runtime.storage import make_engine

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 from starlette.testclient import TestClient
 
-from services.console.app import Console
+from services.console.state import Console
 from tests.integration.services.console.conftest import PASSWORD, client_for, csrf_of, logged_in, login
 
 pytestmark = pytest.mark.integration

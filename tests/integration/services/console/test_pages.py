@@ -83,6 +83,8 @@ def test_the_control_card_marks_the_step_where_the_delay_happened(
     assert "3. Informasi pelayanan" in row and "Keterlambatan terjadi di sini" in row
     assert "Keterlambatan terjadi pada langkah 3 (Informasi pelayanan)" in card.text
     assert "WIB" in card.text
+    # The ticket names the case, as the citizen and the officer say it; the 32-character id is not shown.
+    assert f'<dd class="tiket">{case.ticket}</dd>' in card.text and case.inquiry_id not in card.text
     # Found by its ticket, typed without dashes; by the citizen's account; by the day received.
     by_ticket = client.get("/kartu", params={"q": case.ticket.replace("-", "").lower()})
     assert by_ticket.status_code == 303 and by_ticket.headers["location"] == f"/kartu/{case.inquiry_id}"

@@ -10,12 +10,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from services.console.answers import load_answers
+from services.console.main import unit_users_warning
 from services.console.security import LoginLimiter, csrf_ok, csrf_token
-from services.console.views import holder_text, short_time, step_clock
+from services.console.views import holder_text, short_time, step_clock, time_parts
 from shared.runtime.errors import ConfigError
 from shared.runtime.settings import Settings
 from shared.sop.office_calendar import make_clock
 from shared.sop.orgchart import OrgChart
+from shared.staff.actions import office_time
 
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -70,6 +72,11 @@ def test_times_and_holders_as_officers_read_them(chart: OrgChart) -> None:
     now = datetime(2026, 11, 30, 9, 0, tzinfo=WIB)
     assert short_time(now - timedelta(minutes=5), WIB, now) == "08.55 WIB"
     assert short_time(now - timedelta(days=1), WIB, now) == "29-11 09.00 WIB"
+    # The queue, the card and the terminal write a time one way, the Indonesian way, as the
+    # citizens' notices do: hours, minutes and seconds parted by dots.
+    moment = datetime(2026, 11, 30, 9, 5, 33, tzinfo=WIB)
+    assert time_parts(moment, WIB) == ("30-11-2026", "09.05.33")
+    assert office_time(moment, WIB, named=True) == "30-11-2026 09.05.33 WIB"
     assert holder_text("kasi", "kelahiran_kematian", "pcs", chart) == "Kasi Kelahiran dan Kematian"
     assert holder_text("kabid", "kelahiran_kematian", "pcs", chart) == "Kabid Pelayanan Pencatatan Sipil"
     assert holder_text("pickup", None, None, chart) == "Loket pengambilan"
@@ -83,3 +90,13 @@ def test_a_bad_answer_file_stops_the_console_with_the_reason(tmp_path: Path) -> 
     bad.write_text("umum:\n  - judul: x\n    dasar: y\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"umum\.0\.teks"):
         load_answers(bad)
+
+
+def test_the_console_warns_at_start_when_the_router_would_not_count_its_results() -> None:
+    as_console = "amqp://office1-console:pw@127.0.0.1:5672/%2F"
+    as_admin_unit = "amqp://office1-staff.admin:pw@127.0.0.1:5672/%2F"
+    prefix = {"broker_user_prefix": "office1-"}
+    assert unit_users_warning(Settings(amqp_url=as_admin_unit, unit_users=False, **prefix)) is None
+    assert unit_users_warning(Settings(amqp_url=as_console, unit_users=True, **prefix)) is None
+    warning = unit_users_warning(Settings(amqp_url=as_admin_unit, unit_users=True, **prefix))
+    assert warning is not None and "office1-console" in warning and "dead-lettered" in warning

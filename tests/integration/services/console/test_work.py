@@ -10,14 +10,14 @@ import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
-from services.console.app import Console
+from services.console.state import Console
 from shared.runtime import topology
 from shared.runtime.settings import Settings
 from shared.runtime.storage import handovers, make_engine
 from shared.runtime.worker import to_json
 from shared.sop.contracts import Role, Task
 from shared.sop.office_calendar import office_zone
-from shared.staff.actions import control_card
+from shared.staff.card import control_card
 from tests.helpers import Got, drain, publish, ready_count, wait_for
 from tests.integration.services.console.conftest import inquire, logged_in
 
@@ -48,7 +48,7 @@ def test_taking_the_next_case_puts_the_officers_name_on_the_control_card(
     with make_engine(settings.database_url).connect() as db:
         row = db.execute(sa.select(handovers).where(handovers.c.task_id == case.task_id)).one()
     assert row.officer == "Rina Admin" and row.taken_at is not None and row.done_at is None
-    lines = control_card(make_engine(settings.database_url), case.task_id, office_zone(settings))
+    lines = control_card(make_engine(settings.database_url), case.task_id, office_zone(settings)).lines()
     assert any(line.startswith("3. Informasi pelayanan") and "Rina Admin" in line for line in lines)
     page = client.get(f"/kasus/{case.task_id}").text
     assert "Min, syarat bikin KIA apa aja?" in page

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from pika.exceptions import ChannelClosedByBroker
 
 from services import catalog
-from services.console.app import build_console
+from services.console.state import build_console
 from shared.devtools import fake_platforms
 from shared.devtools.fake_platforms import FakePlatforms
 from shared.generators import access

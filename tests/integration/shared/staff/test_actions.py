@@ -19,7 +19,8 @@ from shared.runtime.storage import handovers, inquiries, make_engine
 from shared.sop.contracts import Outcome
 from shared.sop.office_calendar import make_clock, office_zone
 from shared.sop.orgchart import OrgChart
-from shared.staff.actions import Refused, control_card, send_result, take_next
+from shared.staff.actions import Refused, send_result, take_next
+from shared.staff.card import control_card
 from tests.helpers import INQUIRY, InProcess, drain, publish, ready_count, wait_for
 
 pytestmark = pytest.mark.integration
@@ -85,7 +86,7 @@ def test_an_answer_is_one_task_result_and_the_citizen_gets_it(settings: Settings
             now=datetime.now(UTC),
             zone=office_zone(settings),
         )
-    lines = control_card(engine, task_id, office_zone(settings))
+    lines = control_card(engine, task_id, office_zone(settings)).lines()
     assert any(line.startswith("3. Informasi pelayanan") and "Rina" in line for line in lines)
     assert lines[-1] == "Semua langkah selesai dalam waktu baku." or lines[-1].startswith("Keterlambatan")
 
@@ -202,8 +203,8 @@ def test_a_case_that_arrives_at_night_is_due_the_next_working_morning_and_the_ca
                 standard_seconds=300,
             )
         )
-    card = "\n".join(control_card(engine, "c-night", office.zone))
-    assert "30-11-2026 07:35:00" in card
+    card = "\n".join(control_card(engine, "c-night", office.zone).lines())
+    assert "30-11-2026 07.35.00" in card
     assert (
         "Diserahkan di luar jam kerja: langkah 3; waktu baku dihitung sejak jam kerja berikutnya "
         "(lihat kolom batas)." in card

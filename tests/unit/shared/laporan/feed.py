@@ -32,7 +32,7 @@ from sqlalchemy.engine import Connection, Engine
 from shared.laporan.period import Period, office_day
 from shared.runtime.storage import handovers, inquiries, make_engine
 from shared.sop.rules import STANDARD_MINUTES
-from shared.staff.actions import control_card
+from shared.staff.card import control_card
 
 WIB = ZoneInfo("Asia/Jakarta")  # the office's zone by default (BAMSOS_TIMEZONE)
 PERIOD = Period(date(2026, 11, 2), date(2026, 11, 3), WIB)
@@ -285,7 +285,7 @@ def card_figures(engine: Engine, period: Period = PERIOD) -> CardFigures:
         )
     delays = {}
     for case_id in sorted(ids):
-        found = _DELAY.search("\n".join(control_card(engine, case_id, WIB)))
+        found = _DELAY.search("\n".join(control_card(engine, case_id, WIB).lines()))
         if found:
             delays[case_id] = (int(found[1]), found[2], float(found[3]))
     return CardFigures(len(cases), sum(1 for c in cases if c.replied_at), steps, delays)

@@ -5,16 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 
 from shared.cli import main
+from shared.runtime.storage import access_log, make_engine
 from tests.unit.shared.laporan.feed import fed_database
 
 pytestmark = pytest.mark.integration
 
 
 def laporan(database_url: str, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, ["laporan", *args], env={"BAMSOS_DATABASE_URL": database_url})
+    env = {"BAMSOS_DATABASE_URL": database_url, "BAMSOS_PDP_KEY": None}
+    result = CliRunner().invoke(main, ["laporan", *args], env=env)
     return result.exit_code, result.output
 
 
@@ -50,3 +53,26 @@ def test_a_wrong_request_is_refused_with_the_reason(
 ) -> None:
     code, output = laporan(database_url, *args, *([] if "--out" in args else ["--out", "x.pdf"]))
     assert code == 2 and complaint in output
+
+
+def test_the_register_is_masked_unless_asked_for_unmasked_which_the_access_log_records(
+    database_url: str, tmp_path: Path
+) -> None:
+    fed_database(database_url).dispose()
+    out = tmp_path / "november.csv"
+    assert laporan(database_url, "--bulan", "2026-11", "--out", str(out))[0] == 0
+    assert "warga.kota" not in out.read_text(encoding="utf-8-sig"), "masked by default"
+    code, output = laporan(database_url, "--bulan", "2026-11", "--out", str(out), "--tanpa-sensor")
+    assert code == 1 and "BAMSOS_PDP_KEY belum diatur" in output, "unmasked only where it can be logged"
+    env = {"BAMSOS_DATABASE_URL": database_url, "BAMSOS_PDP_KEY": "kunci-rahasia-uji-0123456789"}
+    args = ["laporan", "--bulan", "2026-11", "--out", str(out), "--tanpa-sensor"]
+    assert CliRunner().invoke(main, args, env=env).exit_code == 0
+    assert "warga.kota" in out.read_text(encoding="utf-8-sig")
+    engine = make_engine(database_url)
+    with engine.connect() as db:
+        logged = db.execute(sa.select(access_log.c.action, access_log.c.actor, access_log.c.reference)).all()
+    engine.dispose()
+    assert [(a, r) for a, _, r in logged] == [
+        ("laporan_unmasked", "2026-10-31T17:00:00+00:00/2026-11-30T17:00:00+00:00")
+    ]
+    assert logged[0].actor.startswith("os:")

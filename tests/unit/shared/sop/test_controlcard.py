@@ -32,7 +32,7 @@ from shared.sop.controlcard import (
 )
 from shared.sop.office_calendar import make_calendar
 from shared.sop.rules import Assignment
-from shared.staff.actions import control_card
+from shared.staff.card import control_card
 from tests.helpers import INQUIRY, FrozenTime
 from tests.unit.services.router.test_service import only_task, registered, result
 
@@ -289,9 +289,9 @@ def test_the_printed_control_card_names_the_step_where_the_delay_happened(
         now.advance(minutes=8)
         run_route(ROUTER, result(task, Outcome.answered, officer="Rina"), ctx)
     try:
-        by_task = control_card(engine, task.task_id, WIB)
-        by_case = control_card(engine, task.inquiry_id, WIB)
-        by_ticket = control_card(engine, task.ticket or "", WIB)
+        by_task = control_card(engine, task.task_id, WIB).lines()
+        by_case = control_card(engine, task.inquiry_id, WIB).lines()
+        by_ticket = control_card(engine, task.ticket or "", WIB).lines()
     finally:
         with engine.begin() as db:
             db.execute(sa.delete(handovers).where(handovers.c.inquiry_id == task.inquiry_id))

@@ -1,4 +1,4 @@
-"""Chat text to search terms, masking, and what bad input gets: no error, the general templates."""
+"""Chat text to search terms, and what bad input gets: no error, the general templates."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import pytest
 
 from services.console.answers import as_templates, load_answers
 from shared.staff.saran import Suggester
-from shared.staff.saran.masking import mask_personal
 from shared.staff.saran.text import stem, terms
 
 
@@ -32,13 +31,6 @@ def test_chat_spelling_and_affixes_become_the_same_terms_as_the_templates_words(
 )
 def test_a_word_loses_its_affixes(word: str, root: str) -> None:
     assert stem(word) == root
-
-
-def test_nik_phone_and_e_mail_are_masked_other_numbers_stay() -> None:
-    text = "NIK 3271046504870004, hp 0812-3456-7890, budi@contoh.id, no reg 1471-2026-000123"
-    assert mask_personal(text) == (
-        "NIK 3271••••••••0004, hp 0812•••••890, b•••@contoh.id, no reg 1471-2026-000123"
-    )
 
 
 @pytest.fixture(scope="module")

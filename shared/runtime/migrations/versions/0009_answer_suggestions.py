@@ -1,7 +1,7 @@
 """answer suggestions: which one an officer inserted; past answers read by reply time
 
-Revision ID: 0008_answer_suggestions
-Revises: 0007
+Revision ID: 0009_answer_suggestions
+Revises: 0008_access_log
 Create Date: 2026-12-07
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_answer_suggestions"
-down_revision = "0007"
+revision = "0009_answer_suggestions"
+down_revision = "0008_access_log"
 branch_labels = None
 depends_on = None
 
