@@ -17,6 +17,7 @@ import click
 
 from services.catalog import PROCESSES
 from services.generators import REPO_ROOT
+from services.saran_cli import saran
 from shared.laporan import FORMATS, Format, Period
 from shared.privacy.cli import pdp
 from shared.runtime.errors import ConfigError
@@ -367,6 +368,7 @@ def petugas_nonaktif(username: str) -> None:
 main.add_command(classify)
 main.add_command(pdp)
 main.add_command(staff)
+main.add_command(saran)
 for plugin in entry_points(group="bamsos.commands"):
     main.add_command(plugin.load(), plugin.name)
 

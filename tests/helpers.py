@@ -10,8 +10,10 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import pika
+import sqlalchemy as sa
 
 from shared.devtools.polling import wait_until
+from shared.runtime.storage import inquiries
 
 T = TypeVar("T")
 
@@ -179,3 +181,25 @@ def first_task(engine: Any, amqp_url: str, upstream_id: str) -> FirstTask:
     queue = topology.TASK_QUEUE_PREFIX + task.unit
     wait_for(lambda: ready_count(amqp_url, queue) >= 1, what=f"a task on {queue}")
     return FirstTask(found.inquiry_id, found.task_id, found.ticket, task.unit)
+
+
+def answered_case(engine: sa.Engine, n: int, question: str, answer: str, service: str, at: datetime) -> None:
+    """An answered case written straight to `inquiries` (for the suggestions' tests)."""
+    row = {
+        "inquiry_id": f"inq-{n}",
+        "channel": "whatsapp",
+        "upstream_id": f"wa-{n}",
+        "account": "6281234567890",
+        "name": "Siti Aminah",
+        "text": question,
+        "service": service,
+        "topic": "informasi",
+        "sent_at": at,
+        "received_at": at,
+        "ticket": f"A-0{n}",
+        "reply_id": f"rep-{n}",
+        "reply_text": answer,
+        "replied_at": at,
+    }
+    with engine.begin() as conn:
+        conn.execute(inquiries.insert().values(**row))

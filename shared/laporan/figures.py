@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 from sqlalchemy.engine import Connection, Engine
 
 from shared.laporan.period import Period
-from shared.runtime.storage import handovers, inquiries
+from shared.runtime.storage import answer_suggestions, handovers, inquiries
 from shared.sop.citizen import LEGACY_POINTS, LEGACY_SCALE, SCALE_WORDS, skm_grade, skm_index
 
 # The PDF lists this many of the breached cases, the worst first; the XLSX and CSV list them all.
@@ -181,6 +181,8 @@ class Figures:
     breached_cases: int
     worst: tuple[Breach, ...]  # the PDF_BREACHES worst, most over first
     satisfaction: Satisfaction
+    # Per service: the period's cases answered with a template inserted (the answer suggestions).
+    templates_used: dict[str | None, int] = field(default_factory=dict)
 
     @property
     def steps_closed(self) -> int:
@@ -242,6 +244,7 @@ def _case_figures(db: Connection, period: Period) -> dict[str, Any]:
         "by_service": counts_by(db, period, _i.service),
         "days": daily(db, period),
         "satisfaction": satisfaction(db, period),
+        "templates_used": templates_used(db, period),
     }
 
 
@@ -269,6 +272,19 @@ def counts_by(db: Connection, period: Period, column: sa.Column[str]) -> tuple[C
         .order_by(received.desc(), column)
     )
     return tuple(Count(*row) for row in db.execute(stmt))
+
+
+def templates_used(db: Connection, period: Period) -> dict[str | None, int]:
+    """Per service, the period's cases whose answer was sent with a template inserted (the console
+    records it in `answer_suggestions`)."""
+    used = answer_suggestions.c
+    stmt = (
+        sa.select(_i.service, sa.func.count())
+        .select_from(inquiries.join(answer_suggestions, used.inquiry_id == _i.inquiry_id))
+        .where(in_period(period), used.template.is_not(None))
+        .group_by(_i.service)
+    )
+    return {row[0]: row[1] for row in db.execute(stmt)}
 
 
 def _percentiles() -> sa.ScalarSelect[Any]:

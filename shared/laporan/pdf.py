@@ -141,21 +141,37 @@ def _summary(f: Figures) -> list[Any]:
 
 
 def _count_table(
-    title: str, counts: tuple[Count, ...], name: Callable[[str | None], str], total: Count
+    title: str,
+    counts: tuple[Count, ...],
+    name: Callable[[str | None], str],
+    total: Count,
+    templates: dict[str | None, int] | None = None,
 ) -> Any:
+    """Received, answered and open per code; with `templates`, also the answers sent with a
+    template inserted (the service table)."""
+    extra = templates is not None
     rows = [
-        [name(c.code), count_text(c.received), count_text(c.answered), count_text(c.open)] for c in counts
+        [name(c.code), count_text(c.received), count_text(c.answered), count_text(c.open)]
+        + ([count_text((templates or {}).get(c.code, 0))] if extra else [])
+        for c in counts
     ]
-    rows.append(["Jumlah", count_text(total.received), count_text(total.answered), count_text(total.open)])
-    widths = [WIDTH / 2 - 0.3 * cm - 4.8 * cm, 1.6 * cm, 1.6 * cm, 1.6 * cm]
-    return ruled_table([title, "Diterima", "Dijawab", "Terbuka"], rows, widths, numbers_from=1, total=True)
+    rows.append(
+        ["Jumlah", count_text(total.received), count_text(total.answered), count_text(total.open)]
+        + ([count_text(sum((templates or {}).values()))] if extra else [])
+    )
+    numbers = [1.6 * cm] * (4 if extra else 3)
+    widths = [WIDTH / 2 - 0.3 * cm - sum(numbers), *numbers]
+    header = [title, "Diterima", "Dijawab", "Terbuka"] + (["Templat"] if extra else [])
+    return ruled_table(header, rows, widths, numbers_from=1, total=True)
 
 
 def _volumes(f: Figures) -> list[Any]:
     channel = _count_table("Kanal media sosial", f.by_channel, lambda c: label(CHANNELS, c), f.totals)
     topic = _count_table("Topik permohonan", f.by_topic, lambda c: label(TOPICS, c), f.totals)
     path = _count_table("Jalur SOP yang ditempuh", f.by_path, path_label, f.totals)
-    service = _count_table("Jenis layanan", f.by_service, lambda c: label(SERVICES, c), f.totals)
+    service = _count_table(
+        "Jenis layanan", f.by_service, lambda c: label(SERVICES, c), f.totals, f.templates_used
+    )
     return [
         opening("B. PERMOHONAN MENURUT KANAL, TOPIK, JALUR SOP DAN LAYANAN", side_by_side(channel, topic)),
         Spacer(1, 8),

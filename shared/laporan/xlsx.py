@@ -110,10 +110,24 @@ def _kop_rows(f: Figures, office: Office) -> list[list[Any]]:
     ]
 
 
-def _count_rows(title: str, counts: tuple[Count, ...], name: Any, total: Count) -> list[list[Any]]:
-    rows: list[list[Any]] = [_header([title, "Diterima", "Dijawab", "Masih terbuka"])]
-    rows += [[name(c.code), c.received, c.answered, c.open] for c in counts]
-    rows.append([_bold(v) for v in ("Jumlah", total.received, total.answered, total.open)])
+def _count_rows(
+    title: str,
+    counts: tuple[Count, ...],
+    name: Any,
+    total: Count,
+    templates: dict[str | None, int] | None = None,
+) -> list[list[Any]]:
+    """Received, answered and open per code; with `templates`, the answers with a template too."""
+    extra = templates is not None
+    used = templates or {}
+    header = [title, "Diterima", "Dijawab", "Masih terbuka"] + (["Dengan templat"] if extra else [])
+    rows: list[list[Any]] = [_header(header)]
+    rows += [
+        [name(c.code), c.received, c.answered, c.open] + ([used.get(c.code, 0)] if extra else [])
+        for c in counts
+    ]
+    last = ("Jumlah", total.received, total.answered, total.open) + ((sum(used.values()),) if extra else ())
+    rows.append([_bold(v) for v in last])
     return [*rows, []]
 
 
@@ -138,7 +152,7 @@ def _summary_sheet(wb: Book, f: Figures, office: Office) -> None:
             *_count_rows("Kanal media sosial", f.by_channel, lambda c: label(CHANNELS, c), t),
             *_count_rows("Topik permohonan", f.by_topic, lambda c: label(TOPICS, c), t),
             *_count_rows("Jalur SOP yang ditempuh", f.by_path, path_label, t),
-            *_count_rows("Jenis layanan", f.by_service, lambda c: label(SERVICES, c), t),
+            *_count_rows("Jenis layanan", f.by_service, lambda c: label(SERVICES, c), t, f.templates_used),
         ]
     signed_on = f"{office.city}, {date_text(office_day(f.compiled_at, f.period.zone))}"
     rows += [

@@ -45,6 +45,7 @@ inquiries = sa.Table(
     sa.UniqueConstraint("channel", "upstream_id", name="uq_inquiries_channel_upstream_id"),
     sa.UniqueConstraint("ticket", name="uq_inquiries_ticket"),
     sa.Index("ix_inquiries_channel_account", "channel", "account"),
+    sa.Index("ix_inquiries_replied_at", "replied_at"),  # the suggestions read new answers by it
 )
 
 # The control card (kartu kendali): one row per handover, appended, closed once when done.
@@ -221,6 +222,21 @@ sa.Index("ix_access_log_account_hash", access_log.c.account_hash)
 # The database role the services, the console and the gateway run as (a login user is made a
 # member of it): everything on the pipeline's tables, only INSERT and SELECT on `access_log`.
 SERVICE_ROLE = "bamsos_service"
+
+
+# Which answer suggestion an officer inserted into a sent answer (a template's key, "jawaban" for
+# a past answer, none), and whether they edited it: owned by shared/staff/saran/usage.py.
+answer_suggestions = sa.Table(
+    "answer_suggestions",
+    metadata,
+    sa.Column("task_id", sa.Text, primary_key=True),
+    sa.Column("inquiry_id", sa.Text, nullable=False),  # no foreign key: erasing a case stays possible
+    sa.Column("service", sa.Text),
+    sa.Column("source", sa.Text, nullable=False),  # templat, jawaban, tanpa
+    sa.Column("template", sa.Text),
+    sa.Column("edited", sa.Boolean, nullable=False),
+    sa.Column("sent_at", TS, nullable=False, index=True),
+)
 
 
 def make_engine(database_url: str) -> Engine:
