@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from shared.laporan.bahasa import CHANNELS, ROLES, SERVICES, TOPICS
 from shared.laporan.period import MONTHS
 from shared.sop.clock import SopClock
-from shared.sop.orgchart import OrgChart
 from shared.sop.contracts import ANSWER_LIMIT, Role
+from shared.sop.orgchart import OrgChart
 from shared.sop.rules import STEP_NAMES
 from shared.sop.units import Unit
 from shared.staff.actions import office_time

@@ -264,12 +264,16 @@ def reroute(
         held = f"tugas {task_id} adalah langkah {row.step} ({row.to_role})"
         if to == "loket":
             raise Refused(
-                f"{held}; hanya kepala seksi atau kepala bidang yang memegang langkah 6 (dokumen belum terbit) "
-                "dapat mengalihkannya ke loket pengambilan"
+                f"{held}; hanya kepala seksi atau kepala bidang yang memegang langkah 6 "
+                "(dokumen belum terbit) dapat mengalihkannya ke loket pengambilan"
             )
-        raise Refused(f"{held}; hanya loket pengambilan (langkah 7) yang dapat mengembalikannya ke kepala seksi")
+        raise Refused(
+            f"{held}; hanya loket pengambilan (langkah 7) yang dapat mengembalikannya ke kepala seksi"
+        )
     if to == "kasi" and service is None and row.service is None:
-        raise Refused("layanan kasus belum diketahui; sebutkan --layanan agar kasus sampai ke kepala seksi terkait")
+        raise Refused(
+            "layanan kasus belum diketahui; sebutkan --layanan agar kasus sampai ke kepala seksi terkait"
+        )
     return send_result(
         engine,
         amqp_url,

@@ -153,7 +153,7 @@ def selesai(task_id: str, officer: str, teks: str) -> None:
 @click.option("--topik", type=click.Choice([t.value for t in Topic]), help="Topik (triase admin).")
 @click.option("--layanan", type=click.Choice([s.value for s in Service]), help="Layanan (triase admin).")
 def eskalasi(task_id: str, officer: str, topik: str | None, layanan: str | None) -> None:
-    """Teruskan kasus ke atas (kepala seksi -> kepala bidang), atau arahkan ulang dengan topik/layanan (admin)."""
+    """Teruskan kasus ke atas (kepala seksi -> kepala bidang), atau arahkan ulang (admin)."""
     _do(
         Action.eskalasi,
         task_id,

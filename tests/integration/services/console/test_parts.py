@@ -78,7 +78,8 @@ def test_times_and_holders_as_officers_read_them(chart: OrgChart) -> None:
     assert time_parts(moment, WIB) == ("30-11-2026", "09.05.33")
     assert office_time(moment, WIB, named=True) == "30-11-2026 09.05.33 WIB"
     assert holder_text("kasi", "kelahiran_kematian", "pcs", chart) == "Kepala Seksi Kelahiran dan Kematian"
-    assert holder_text("kabid", "kelahiran_kematian", "pcs", chart) == "Kepala Bidang Pelayanan Pencatatan Sipil"
+    kabid = holder_text("kabid", "kelahiran_kematian", "pcs", chart)
+    assert kabid == "Kepala Bidang Pelayanan Pencatatan Sipil"
     assert holder_text("pickup", None, None, chart) == "Loket pengambilan"
 
 
