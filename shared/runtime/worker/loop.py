@@ -34,6 +34,7 @@ from sqlalchemy.exc import DBAPIError
 
 from shared.runtime import logs
 from shared.runtime.errors import TransientError
+from shared.runtime.health import Heartbeat
 from shared.runtime.metrics import WorkerMetrics
 from shared.runtime.worker import amqp, ledger
 from shared.runtime.worker.batch import Batch, BatchHandler
@@ -59,6 +60,7 @@ class Worker:
         batch_size: int = 100,
         max_message_bytes: int = 64 * 1024,
         crash_at: str | None = None,
+        heartbeat: Heartbeat | None = None,
     ) -> None:
         self.spec = spec
         self.make_context = make_context
@@ -68,6 +70,7 @@ class Worker:
         self.prefetch = prefetch
         self.batch_size = batch_size
         self.crash_at = crash_at
+        self.heartbeat = heartbeat or Heartbeat()  # touched every turn; /healthz reads it
         self.log = logs.get("bamsos.worker").bind(service=spec.name)
         self.handler = BatchHandler(
             spec, make_context, max_message_bytes=max_message_bytes, failpoint=self.failpoint
@@ -97,6 +100,7 @@ class Worker:
         self.log.info("stopped")
 
     def _serve(self, stop: threading.Event) -> None:
+        self.heartbeat.beat()  # a reconnect attempt is a turn too
         connection = amqp.connect(self.amqp_url)
         try:
             self._take_back_redeliveries(connection, stop)
@@ -106,6 +110,7 @@ class Worker:
             self.log.info("consuming", queue=self.spec.queue)
             next_tick = 0.0
             while not stop.is_set():
+                self.heartbeat.beat()
                 connection.process_data_events(time_limit=0.2)
                 # Gather what has already arrived into one batch, without waiting for more.
                 while pending and len(pending) < self.batch_size:
@@ -142,6 +147,7 @@ class Worker:
         arrived: list[Delivery] = []
         channel.basic_consume(self.spec.queue, on_message_callback=_into(arrived))
         while not stop.is_set():
+            self.heartbeat.beat()
             connection.process_data_events(time_limit=0.2)
             if not arrived:
                 break
