@@ -141,9 +141,9 @@ def config_settings() -> dict[str, str]:
 
 
 def trigger_authentication() -> dict[str, Any]:
-    """KEDA's credentials for the broker: the user and its password as parameters of their own
-    (KEDA puts them into the URL escaped; a password inside `host` would have to be), over TLS
-    against the broker's CA."""
+    """KEDA's credentials for the broker: the user and its password as parameters of their own,
+    out of `host`, over TLS against the broker's CA. KEDA's documentation (2.18, "RabbitMQ Queue")
+    says the password may not hold special characters however given: letters and digits only."""
     refs = [
         {"parameter": "username", "name": AMQP_SECRET, "key": "keda-username"},
         {"parameter": "password", "name": AMQP_SECRET, "key": "keda-password"},
