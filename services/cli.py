@@ -39,16 +39,46 @@ def main() -> None:
 
 
 @main.command()
-def setup() -> None:
+@click.option(
+    "--await-schema",
+    is_flag=True,
+    help="Change nothing: wait until the database's schema is at this version's migration head "
+    "(another setup migrated it), as a new version's pod does before it starts.",
+)
+@click.option("--timeout", default=600.0, show_default=True, help="Seconds --await-schema waits.")
+def setup(await_schema: bool, timeout: float) -> None:
     """Declare the RabbitMQ topology and create/migrate the database (idempotent)."""
     from services.catalog import setup as do_setup
 
     settings = load_settings()
+    if await_schema:
+        _await_schema(settings.database_url, timeout)
+        return
     try:
         do_setup(settings)
     except ConfigError as e:
         raise click.ClickException(str(e)) from None
     click.echo("setup done: topology declared, database migrated")
+
+
+def _await_schema(database_url: str, timeout: float) -> None:
+    import time
+
+    from sqlalchemy.exc import DBAPIError
+
+    from shared.runtime.storage import schema_at_head
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if schema_at_head(database_url):
+                click.echo("schema at this version's head")
+                return
+        except DBAPIError as e:  # the database not up yet: as for an older schema, wait
+            click.echo(f"database not ready: {type(e.orig).__name__}", err=True)
+        if time.monotonic() > deadline:
+            raise click.ClickException(f"the schema did not reach this version's head in {timeout:g} s")
+        time.sleep(2)
 
 
 @main.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,22 @@ INQUIRY = {
     "service": "kia",
     "topic": "informasi",
 }
+
+
+def service_env(amqp_url: str, database_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a service process started by a test: its broker and database, the SOP
+    clock round the clock, no metrics endpoints (unless `extra` says), quiet logs."""
+    from services.catalog import PROCESSES
+
+    env = dict(
+        os.environ,
+        BAMSOS_AMQP_URL=amqp_url,
+        BAMSOS_DATABASE_URL=database_url,
+        BAMSOS_CALENDAR="24x7",
+        BAMSOS_METRICS_PORTS=json.dumps(dict.fromkeys(PROCESSES, 0)),
+        BAMSOS_LOG_LEVEL="warning",
+    )
+    return env | extra
 
 
 def wait_for(probe: Callable[[], T], *, timeout: float = 30.0, what: str = "condition") -> T:

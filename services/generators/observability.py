@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from services import catalog
-from services.generators import REPO_ROOT
+from services.generators import DOCS_URL, REPO_ROOT
 from shared.sop.citizen import GRADES, SCALE_WORDS, SKM_SCALE, skm_index
 from shared.sop.rules import STANDARD_MINUTES
 
@@ -39,7 +39,8 @@ BURN_ALERTS = (
     ("6h", "30m", 6.0, "page"),
     ("1d", "2h", 3.0, "ticket"),
 )
-RUNBOOK = "README.md#operations-runbook"
+# Absolute: Alertmanager's and Grafana's links open from anywhere, not from the repository.
+RUNBOOK = f"{DOCS_URL}README.md#operations-runbook"
 
 # A chat channel failing (BamsosChannelSendsFailing): replies the platform refused for good
 # (`refused`: an expired or revoked token, a bad recipient), past the 24-hour window with no template

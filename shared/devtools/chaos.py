@@ -214,6 +214,9 @@ class ChaosReport:
     lost: int
     duplicated_replies: int
     redelivered_replies: int
+    # The same reply (reply_id) delivered again as a fresh message: published twice, as when work
+    # acknowledged on a lost primary was done again on its promoted standby.
+    republished_replies: int
     incomplete_cards: int  # cases whose card has a doubled, missing, open or disordered handover
     wrong_paths: int
     notices: Counter[str]  # distinct breach notices per level and head: "1 kasi", "2 kabid"...
@@ -257,7 +260,7 @@ class ChaosReport:
             f"{self.faults.broker_restarts}; PostgreSQL restarts: {self.faults.database_restarts}{other}",
             f"registered: {self.registered} of {self.inquiries}   answered: {self.answered}   "
             f"lost: {self.lost}   duplicated replies: {self.duplicated_replies} (redelivered, same "
-            f"reply: {self.redelivered_replies})",
+            f"reply: {self.redelivered_replies}; published again: {self.republished_replies})",
             f"breach notices: {sum(self.notices.values())} — {per_level or 'none'}; "
             f"wrong or missing: {self.notice_problems}",
             f"control cards incomplete or doubled: {self.incomplete_cards}   wrong paths: "
@@ -522,6 +525,7 @@ class _Run:
             lost=len(ids - set(replies)),
             duplicated_replies=sum(n - 1 for n in replies.values()),
             redelivered_replies=self.connector.redelivered,
+            republished_replies=len(self.connector.replies) - len(distinct),
             incomplete_cards=checks.cases_in(found["card"]),
             wrong_paths=checks.cases_in(found["path"]),
             notices=checks.notices_by_level(seen),

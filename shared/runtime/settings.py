@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     # Per service, where its /metrics is served (0: not served); a service not named here serves on
     # its spec's default port (9101 intake … 9105 reporter).
     metrics_ports: dict[str, int] = Field(default_factory=dict)
+    # A worker's /healthz (on its metrics port) answers 503 once its consume loop has not turned for
+    # this long: stuck, though its metrics thread still answers (shared/runtime/health.py).
+    health_stall_seconds: PositiveFloat = 90.0
     # Test-only failpoint: the worker exits at this point of its loop (see Worker.failpoint), in
     # every batch, or with `<point>:<message id>` only in a batch holding that message.
     crash_at: str | None = Field(

@@ -8,6 +8,7 @@ reporter's read-model. The schema is migrated by Alembic (`shared/runtime/migrat
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
@@ -270,12 +271,32 @@ def drop_database(database_url: str) -> None:
         admin.dispose()
 
 
-def migrate(database_url: str) -> None:
-    """Bring the schema to the newest Alembic revision (idempotent)."""
-    from alembic import command  # only setup needs Alembic: services don't load it
-    from alembic.config import Config
+def _alembic_config(database_url: str) -> Any:
+    from alembic.config import Config  # only setup needs Alembic: services don't load it
 
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
-    command.upgrade(config, "head")
+    return config
+
+
+def migrate(database_url: str) -> None:
+    """Bring the schema to the newest Alembic revision (idempotent)."""
+    from alembic import command
+
+    command.upgrade(_alembic_config(database_url), "head")
+
+
+def schema_at_head(database_url: str) -> bool:
+    """Whether the database's schema is at this code's newest Alembic revision (what `migrate`
+    leaves); False while it is older, or not there yet."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(_alembic_config(database_url)).get_heads())
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as db:
+            return set(MigrationContext.configure(db).get_current_heads()) == heads
+    finally:
+        engine.dispose()

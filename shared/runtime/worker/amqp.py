@@ -67,15 +67,19 @@ def consume(
     *,
     batch_size: int = 1,
     every_second: Callable[[], None] | None = None,
+    on_turn: Callable[[], None] | None = None,
 ) -> None:
     """Consume `queue` on `channel` until `stop` is set: what has arrived goes to `handle` in batches
     of at most `batch_size`, gathered without waiting for more; `handle` acks (or not) what it got.
-    Between batches, `every_second` runs about once a second. Broker errors propagate, for the
-    caller's reconnect (`keep_serving`); what was not acked comes back on the next connection."""
+    Between batches, `every_second` runs about once a second; `on_turn` at every turn of the loop (a
+    heartbeat: a loop stuck in a batch stops calling it). Broker errors propagate, for the caller's
+    reconnect (`keep_serving`); what was not acked comes back on the next connection."""
     pending: list[Delivery] = []
     channel.basic_consume(queue, on_message_callback=into(pending))
     next_tick = 0.0
     while not stop.is_set():
+        if on_turn is not None:
+            on_turn()
         connection.process_data_events(time_limit=0.2)
         while pending and len(pending) < batch_size:
             before = len(pending)

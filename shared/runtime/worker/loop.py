@@ -33,6 +33,7 @@ from sqlalchemy.exc import DBAPIError
 
 from shared.runtime import logs
 from shared.runtime.errors import TransientError
+from shared.runtime.health import Heartbeat
 from shared.runtime.metrics import WorkerMetrics
 from shared.runtime.worker import amqp, ledger
 from shared.runtime.worker.batch import Batch, BatchHandler
@@ -57,6 +58,7 @@ class Worker:
         batch_size: int = 100,
         max_message_bytes: int = 64 * 1024,
         crash_at: str | None = None,
+        heartbeat: Heartbeat | None = None,
     ) -> None:
         self.spec = spec
         self.make_context = make_context
@@ -66,6 +68,7 @@ class Worker:
         self.prefetch = prefetch
         self.batch_size = batch_size
         self.crash_at = crash_at
+        self.heartbeat = heartbeat or Heartbeat()  # touched every turn; /healthz reads it
         self.log = logs.get("bamsos.worker").bind(service=spec.name)
         self.handler = BatchHandler(
             spec, make_context, max_message_bytes=max_message_bytes, failpoint=self.failpoint
@@ -95,6 +98,7 @@ class Worker:
         self.log.info("stopped")
 
     def _serve(self, stop: threading.Event) -> None:
+        self.heartbeat.beat()  # a reconnect attempt is a turn too
         with amqp.connected(self.amqp_url) as connection:
             self._take_back_redeliveries(connection, stop)
             channel = self._consuming_channel(connection, self.prefetch)
@@ -107,6 +111,7 @@ class Worker:
                 lambda batch: self._handle_batch(channel, batch),
                 batch_size=self.batch_size,
                 every_second=lambda: self._every_second(channel),
+                on_turn=self.heartbeat.beat,
             )
 
     def _every_second(self, channel: Any) -> None:
@@ -130,6 +135,7 @@ class Worker:
         arrived: list[Delivery] = []
         channel.basic_consume(self.spec.queue, on_message_callback=amqp.into(arrived))
         while not stop.is_set():
+            self.heartbeat.beat()
             connection.process_data_events(time_limit=0.2)
             if not arrived:
                 break

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 
 def saran(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, BAMSOS_DATABASE_URL=database_url)
-    command = [sys.executable, "-m", "shared.cli", "saran", *args]
+    command = [sys.executable, "-m", "services.cli", "saran", *args]
     return subprocess.run(command, env=env, capture_output=True, text=True, check=False)
 
 
