@@ -67,7 +67,7 @@ def test_a_pending_document_goes_to_its_kasi_who_re_routes_it_to_the_pickup_desk
 
         wrong = bamsos(settings, "staff", "alihkan", desk.task_id, "--petugas", "Loket Ani", "--ke", "loket")
         assert wrong.returncode != 0
-        assert "hanya kasi atau kabid yang memegang langkah 6" in wrong.stderr
+        assert "hanya kepala seksi atau kepala bidang yang memegang langkah 6" in wrong.stderr
 
         back = bamsos(settings, "staff", "alihkan", desk.task_id, "--petugas", "Loket Ani", "--ke", "kasi")
         assert back.returncode == 0, back.stderr
