@@ -20,7 +20,8 @@ from services.console.security import LoginLimiter
 from shared.runtime.settings import Settings
 from shared.sop.clock import SopClock
 from shared.sop.office_calendar import make_clock
-from shared.sop.orgchart import OrgChart, load_chart
+from shared.sop.offices import the_office
+from shared.sop.orgchart import OrgChart
 
 HERE = Path(__file__).parent
 
@@ -76,13 +77,14 @@ def build_console(
 ) -> Console:
     metrics = metrics or build_console_metrics()
     metrics.start_at_zero()
-    clock, chart = make_clock(settings), load_chart(settings.org_chart)
+    office = the_office(settings)
+    clock, chart = make_clock(settings, office), office.chart
     return Console(
         settings=settings,
         engine=console_engine(settings.database_url),
         chart=chart,
         clock=clock,
-        answers=load_answers(),
+        answers=load_answers(office.answer_templates),
         metrics=metrics,
         secret=secret or secrets.token_urlsafe(32),
         templates=make_templates(clock, chart),

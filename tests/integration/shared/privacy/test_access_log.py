@@ -10,10 +10,10 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
+from shared.cli import main
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ProgrammingError
 
-from shared.cli import main
 from shared.privacy.access_log import AccessLog, Account, Action
 from shared.runtime.storage import SERVICE_ROLE, access_log, make_engine
 
