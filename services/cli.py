@@ -17,6 +17,7 @@ import click
 
 from services.catalog import PROCESSES
 from services.generators import REPO_ROOT
+from services.kantor import kantor
 from services.saran_cli import saran
 from shared.laporan import FORMATS, Format, Period
 from shared.privacy.cli import pdp
@@ -134,17 +135,17 @@ def laporan(
     from shared.laporan import Office, count_text, write_laporan
     from shared.privacy.access_log import AccessLog, Action, command_actor
     from shared.runtime.storage import make_engine
-    from shared.sop.office_calendar import office_zone
+    from shared.sop.offices import the_office
 
     settings = load_settings()
     try:
-        zone = office_zone(settings)
+        kantor = the_office(settings)
         log = AccessLog.from_settings(settings) if unmasked else None
     except ConfigError as e:
         raise click.ClickException(str(e)) from None
-    period = _period(first, last, month, zone)
+    period = _period(first, last, month, kantor.zone)
     fmt = fmt or _format_of(out)
-    engine, office = make_engine(settings.database_url), Office.from_settings(settings)
+    engine, office = make_engine(settings.database_url), Office.of(kantor)
     if log:
         with engine.begin() as db:
             reference = f"{period.start.isoformat()}/{period.end.isoformat()}"
@@ -176,16 +177,14 @@ def deploy_files(check: bool) -> None:
     """Write (or --check) the generated files under deploy/: Prometheus rules, Grafana dashboard (in
     the office's time zone), RabbitMQ users and permissions (for the organisation chart in use)."""
     from services.generators import access, observability
-    from shared.sop.office_calendar import office_zone
-    from shared.sop.orgchart import load_chart
+    from shared.sop.offices import the_office
 
     settings = load_settings()
-    chart = load_chart(settings.org_chart)
     try:
-        zone = office_zone(settings)
+        office = the_office(settings)
     except ConfigError as e:
         raise click.ClickException(str(e)) from None
-    files = observability.render_all(zone) | {access.DEFINITIONS_FILE: access.render(chart)}
+    files = observability.render_all(office.zone) | {access.DEFINITIONS_FILE: access.render(office.chart)}
     _write_generated(files, check, "deploy-files")
 
 
@@ -283,10 +282,10 @@ def dokumen_impor(file: Path) -> None:
     from shared.sop.context import citizen_templates
     from shared.sop.documents import ExportError, import_export
     from shared.sop.issued import publish_pending, write_issued_notices
-    from shared.sop.orgchart import load_chart
+    from shared.sop.offices import the_office
 
     settings = load_settings()
-    templates = citizen_templates(settings, load_chart(settings.org_chart))
+    templates = citizen_templates(settings, the_office(settings))
     engine = make_engine(settings.database_url)
     now = datetime.now(UTC)
     try:
@@ -341,7 +340,7 @@ def petugas_tambah(
 ) -> None:
     """Tambah (atau perbarui) petugas; kata sandi dibaca dari masukan standar."""
     from shared.runtime.storage import make_engine
-    from shared.sop.orgchart import load_chart
+    from shared.sop.offices import the_office
     from shared.staff.actions import Refused
     from shared.staff.officers import add_officer
 
@@ -354,7 +353,7 @@ def petugas_tambah(
     try:
         officer = add_officer(
             make_engine(settings.database_url),
-            load_chart(settings.org_chart),
+            the_office(settings).chart,
             username,
             nama,
             list(units),
@@ -396,6 +395,7 @@ def petugas_nonaktif(username: str) -> None:
 
 
 main.add_command(classify)
+main.add_command(kantor)
 main.add_command(pdp)
 main.add_command(staff)
 main.add_command(saran)

@@ -21,7 +21,8 @@ from services.console.security import LoginLimiter
 from shared.runtime.settings import Settings
 from shared.sop.clock import SopClock
 from shared.sop.office_calendar import make_clock
-from shared.sop.orgchart import OrgChart, load_chart
+from shared.sop.offices import the_office
+from shared.sop.orgchart import OrgChart
 from shared.staff.saran import Suggester
 from shared.staff.saran.usage import SuggestionMetrics, build_suggestion_metrics
 
@@ -81,8 +82,9 @@ def build_console(
 ) -> Console:
     metrics = metrics or build_console_metrics()
     metrics.start_at_zero()
-    clock, chart = make_clock(settings), load_chart(settings.org_chart)
-    engine, answers = console_engine(settings.database_url), load_answers()
+    office = the_office(settings)
+    clock, chart = make_clock(settings, office), office.chart
+    engine, answers = console_engine(settings.database_url), load_answers(office.answer_templates)
     return Console(
         settings=settings,
         engine=engine,

@@ -281,7 +281,8 @@ def manifests(zone: ZoneInfo) -> dict[str, str]:
             "Every setting (shared/runtime/settings.py) at its default, but for a cluster's own",
             "(CLUSTER_SETTINGS). Not here: the broker and database URLs and the secrets (per pod,",
             "from Secrets), and the office's own files (BAMSOS_ORG_CHART, BAMSOS_CLASSIFY_RULES,",
-            "BAMSOS_NOTICE_TEMPLATES): mount them from a ConfigMap and set the variables to add them.",
+            "BAMSOS_NOTICE_TEMPLATES, BAMSOS_OFFICES_DIR): mount them from a ConfigMap and set the",
+            "variables to add them.",
         ),
         "rabbitmq.yaml": _yaml(
             [k8s_stores.rabbitmq_cluster(), k8s_stores.rabbitmq_disruption_budget()],

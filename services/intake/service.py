@@ -37,7 +37,7 @@ from shared.sop.tickets import next_ticket
 
 def take(inquiry: Inquiry, ctx: Context) -> list[Outgoing]:
     """A citizen's message: a status request, a rating, or a new question."""
-    asked = status_request(inquiry.text)
+    asked = status_request(inquiry.text, ctx.citizen.ticket_prefix)
     if asked is not None:
         return [answer_status(inquiry, asked, ctx)]
     if may_be_rating(inquiry.text):
@@ -116,7 +116,7 @@ def take_rating(inquiry: Inquiry, ctx: Context) -> list[Outgoing] | None:
 def register(inquiry: Inquiry, ctx: Context) -> list[Outgoing]:
     now = ctx.clock.now()
     inquiry_id = uuid.uuid4().hex
-    ticket = next_ticket(ctx.db, ctx.clock.office_day(now))
+    ticket = next_ticket(ctx.db, ctx.clock.office_day(now), ctx.citizen.ticket_prefix)
     cases.register(ctx, inquiry, inquiry_id, ticket, received_at=now)
     # Step 1 runs from the citizen's send to our receipt; a sender's clock ahead of ours counts as
     # sent on receipt, so the card never shows a handover after its receipt. Step 2 is done by us.

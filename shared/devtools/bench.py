@@ -55,7 +55,7 @@ from shared.runtime.settings import Settings
 from shared.runtime.storage import inquiries, make_engine, report_cases
 from shared.runtime.worker import to_json
 from shared.sop.contracts import Inquiry
-from shared.sop.orgchart import load_chart
+from shared.sop.offices import the_office
 
 
 @dataclass
@@ -227,7 +227,7 @@ def run_bench(
     if ctl is None:
         raise RuntimeError("rabbitmqctl is not on PATH; the benchmark makes its own vhost with it")
     copies = {name: copies.get(name, 1) for name in SERVICES} if copies else dict.fromkeys(SERVICES, 1)
-    chart = load_chart(settings.org_chart)
+    chart = the_office(settings).chart
     with (
         temporary_vhost(settings.amqp_url, [ctl], prefix="bamsos-bench") as amqp_url,
         temporary_database(settings.database_url, prefix="bamsos_bench") as database_url,

@@ -53,7 +53,8 @@ from shared.runtime.storage import handovers, inquiries, make_engine, notices
 from shared.runtime.worker import amqp
 from shared.sop.contracts import Inquiry, Role, Task, Topic
 from shared.sop.office_calendar import office_zone
-from shared.sop.orgchart import OrgChart, load_chart
+from shared.sop.offices import the_office
+from shared.sop.orgchart import OrgChart
 from shared.sop.rules import STANDARD_MINUTES
 
 log = logs.get("bamsos.chaos")
@@ -357,7 +358,7 @@ def run_chaos(
             BAMSOS_METRICS_PORTS=json.dumps(dict.fromkeys(SERVICES, 0)),
             BAMSOS_LOG_LEVEL=os.environ.get("BAMSOS_LOG_LEVEL", "error"),
         )
-        chart = load_chart(settings.org_chart)
+        chart = the_office(settings).chart
         connection = amqp.connect(amqp_url)
         catalog.declare_topology(connection.channel(), chart, settings.queue_type)
         connection.close()

@@ -48,8 +48,13 @@ class Settings(BaseSettings):
     # Test and demo only: the services' SOP clock stands still at this instant (ISO, with its zone),
     # e.g. a Friday night before a holiday for the office-calendar end-to-end test. Never in production.
     frozen_now: AwareDatetime | None = None
+    # One office file or folder per office (shared/sop/offices.py); unset: the one office below.
+    offices_dir: Path | None = None
+    # Opening periods by weekday; a lunch break or Friday prayer splits a day into several periods,
+    # e.g. "mon-thu 07:30-12:00,13:00-16:00; fri 07:30-11:30,13:30-16:30" (shared/sop/hours.py).
     office_hours: str = "mon-thu 07:30-16:00; fri 07:30-16:30"
-    # The office's time zone (IANA name): its office hours, days, and the times staff read.
+    # The office's time zone (WIB, WITA, WIT or an IANA name): its office hours, days, and the
+    # times staff read.
     timezone: str = DEFAULT_TIMEZONE
     closed_dates: list[date] = Field(default_factory=list)  # an office's own closed days (cuti)
     org_chart: Path | None = None

@@ -15,6 +15,7 @@ such a rating keeps its stored value and scale, and counts by its words (`LEGACY
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from dataclasses import dataclass, field
@@ -24,8 +25,15 @@ import yaml
 
 from shared.runtime.errors import ConfigError
 from shared.sop.contracts import NoticeKind
+from shared.sop.office import DEFAULT_TICKET_PREFIX
 
-TICKET_TOKEN = re.compile(r"\bBMS[\s\-_.]*(\d{6})[\s\-_.]*(\d{4,})\b", re.IGNORECASE)
+
+@functools.cache
+def ticket_token(prefix: str) -> re.Pattern[str]:
+    """A ticket as citizens type it, with the office's prefix ("bms 261130 0042", "BMS2611300042")."""
+    return re.compile(rf"\b{re.escape(prefix)}[\s\-_.]*(\d{{6}})[\s\-_.]*(\d{{4,}})\b", re.IGNORECASE)
+
+
 STATUS_WORDS = re.compile(
     r"\b(cek|cek+|check|cik|lihat|liat|status|stat+us|stts|sts|tiket|tiketnya|posisi|sampai mana|gimana)\b",
     re.IGNORECASE,
@@ -91,19 +99,20 @@ GRADES = (
 )
 
 
-def status_request(text: str) -> str | None:
+def status_request(text: str, prefix: str = DEFAULT_TICKET_PREFIX) -> str | None:
     """The ticket a status request names, written the standard way; None for anything else."""
-    found = TICKET_TOKEN.search(text)
+    token = ticket_token(prefix)
+    found = token.search(text)
     if found is None or len(text) > 120:
         return None
-    rest = TICKET_TOKEN.sub(" ", text)
+    rest = token.sub(" ", text)
     if not STATUS_WORDS.search(rest) and rest.strip(" ?.!,:") != "":
         return None
     # "and little else": a question that merely mentions its ticket is a question.
     others = re.findall(r"[^\W\d_]+", STATUS_WORDS.sub(" ", rest))
     if len(others) > MAX_OTHER_WORDS:
         return None
-    return f"BMS-{found.group(1)}-{found.group(2)}"
+    return f"{prefix}-{found.group(1)}-{found.group(2)}"
 
 
 def rating(text: str, scale: int = SURVEY_SCALE) -> int | None:

@@ -84,8 +84,9 @@ class Message(BaseModel):
 
 
 # A case's ticket number, read aloud and typed on a phone: BMS-<yymmdd>-<n, 4 digits or more>, the
-# office day it was registered and its number that day (see shared/sop/tickets.py).
-Ticket = Annotated[str, StringConstraints(pattern=r"^BMS-\d{6}-\d{4,}$")]
+# office day it was registered and its number that day (see shared/sop/tickets.py); an office may
+# have its own prefix of 2-6 capitals instead of BMS (shared/sop/offices.py).
+Ticket = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,6}-\d{6}-\d{4,}$")]
 
 
 class MediaKind(StrEnum):

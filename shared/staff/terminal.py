@@ -11,7 +11,8 @@ from shared.runtime.settings import Settings
 from shared.runtime.storage import make_engine
 from shared.sop.contracts import Service, Task, Topic
 from shared.sop.office_calendar import make_clock, office_zone
-from shared.sop.orgchart import OrgChart, load_chart
+from shared.sop.offices import the_office
+from shared.sop.orgchart import OrgChart
 from shared.staff.actions import Refused, case_text, office_time, perform, queue_view, take_next
 from shared.staff.card import control_card
 from shared.staff.vocabulary import REROUTES, Action, confirmation
@@ -24,7 +25,7 @@ OFFICER = click.option("--petugas", "officer", required=True, help="Nama atau pa
 
 def _setup() -> tuple[Settings, OrgChart]:
     settings = Settings()
-    return settings, load_chart(settings.org_chart)
+    return settings, the_office(settings).chart
 
 
 def _fail(e: Refused) -> click.ClickException:
