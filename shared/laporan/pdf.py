@@ -40,7 +40,16 @@ from shared.laporan.bahasa import (
     step_label,
 )
 from shared.laporan.chart import daily_chart
-from shared.laporan.figures import LEGACY_SCORES, SCORES, Count, Figures, HolderTiming, Rated, Timing
+from shared.laporan.figures import (
+    LEGACY_SCORES,
+    SCORES,
+    Count,
+    Figures,
+    HolderTiming,
+    Rated,
+    Satisfaction,
+    Timing,
+)
 from shared.laporan.office import Office
 from shared.laporan.pdf_parts import (
     BODY,
@@ -261,6 +270,28 @@ def _satisfaction(f: Figures, office: Office) -> list[Any]:
         f"rata-rata <b>{decimal_text(s.mean, 2)}</b> dari {SKM_SCALE[1]}, atau Indeks Kepuasan Masyarakat "
         f"<b>{decimal_text(s.index, 2)}</b>: mutu pelayanan <b>{grade_text(s.grade)}</b>."
     )
+    summary, distribution = _satisfaction_tables(s)
+    channel = _rated_table("Kanal media sosial", s.by_channel, lambda c: label(CHANNELS, c))
+    service = _rated_table("Jenis layanan", s.by_service, lambda c: label(SERVICES, c))
+    return [
+        opening(
+            title,
+            Paragraph(text, BODY),
+            Spacer(1, 3),
+            Paragraph(skm_note(), CAPTION),
+            *([Paragraph(legacy_note(s.legacy_responses), CAPTION)] if s.legacy_responses else []),
+            Spacer(1, 6),
+            side_by_side(summary, distribution),
+        ),
+        Spacer(1, 8),
+        side_by_side(channel, service),
+        Spacer(1, 8),
+        _officers(s, office),
+    ]
+
+
+def _satisfaction_tables(s: Satisfaction) -> tuple[Any, Any]:
+    """The survey's summary and the spread of its answers (old 1-5 ones listed apart)."""
     summary = ruled_table(
         ["Uraian", "Nilai"],
         [
@@ -296,8 +327,11 @@ def _satisfaction(f: Figures, office: Office) -> list[Any]:
         numbers_from=2,
         total=True,
     )
-    channel = _rated_table("Kanal media sosial", s.by_channel, lambda c: label(CHANNELS, c))
-    service = _rated_table("Jenis layanan", s.by_service, lambda c: label(SERVICES, c))
+    return summary, distribution
+
+
+def _officers(s: Satisfaction, office: Office) -> Any:
+    """The ratings by the officer whose work became the answer, with its note, kept together."""
     officers = [
         [r.code or NO_OFFICER, office.holder(r.role, None) if r.role else DASH, *_score_cells(r, words=True)]
         for r in s.by_officer
@@ -316,27 +350,13 @@ def _satisfaction(f: Figures, office: Office) -> list[Any]:
         "Petugas yang menjawab: pemegang langkah terakhir sebelum jawaban dikirim (langkah 8) menurut "
         "kartu kendali, yang hasilnya menjadi jawaban."
     )
-    return [
-        opening(
-            title,
-            Paragraph(text, BODY),
+    return KeepTogether(
+        [
+            ruled_table(officer_header, officers, officer_widths, numbers_from=2),
             Spacer(1, 3),
-            Paragraph(skm_note(), CAPTION),
-            *([Paragraph(legacy_note(s.legacy_responses), CAPTION)] if s.legacy_responses else []),
-            Spacer(1, 6),
-            side_by_side(summary, distribution),
-        ),
-        Spacer(1, 8),
-        side_by_side(channel, service),
-        Spacer(1, 8),
-        KeepTogether(
-            [
-                ruled_table(officer_header, officers, officer_widths, numbers_from=2),
-                Spacer(1, 3),
-                Paragraph(officer_note, CAPTION),
-            ]
-        ),
-    ]
+            Paragraph(officer_note, CAPTION),
+        ]
+    )
 
 
 def _chart(f: Figures) -> list[Any]:
