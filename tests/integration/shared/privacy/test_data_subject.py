@@ -152,7 +152,7 @@ def run_citizens_through(settings: Settings, chart: OrgChart, engine: Engine) ->
                 lambda: settled() == (3, 0), timeout=60, what="three cases answered, delivered, surveyed"
             )
             # Each citizen rates the service (the rating goes to their case surveyed last).
-            ratings = [inquiry(4, ACCOUNT, NAME, "5"), inquiry(5, OTHER[2], OTHER[0], "4")]
+            ratings = [inquiry(4, ACCOUNT, NAME, "4"), inquiry(5, OTHER[2], OTHER[0], "3")]
             publish_inquiries(settings.amqp_url, ratings)
             wait_for(lambda: settled() == (3, 2), timeout=30, what="two ratings")
             # A message in a channel BAMSOS doesn't know: intake dead-letters it, body and all.
