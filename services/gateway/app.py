@@ -24,11 +24,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from services.gateway import book, telegram
+from services.gateway import book, telegram, web
 from services.gateway.events import Incoming, Status
 from services.gateway.metrics import GatewayMetrics
 from services.gateway.platforms import Platform
 from services.gateway.publisher import Publisher, Unavailable
+from services.gateway.webguard import WebBox
 from shared.runtime import logs, topology
 from shared.runtime.worker import to_json
 from shared.sop.contracts import TEXT_LIMIT, Inquiry, Receipt
@@ -43,6 +44,7 @@ class Gateway:
     publisher: Publisher
     engine: Engine
     metrics: GatewayMetrics
+    web: WebBox | None = None  # the website chat box, when BAMSOS_WEB_ORIGINS is set
 
 
 def create_app(gateway: Gateway) -> Starlette:
@@ -60,7 +62,7 @@ def create_app(gateway: Gateway) -> Starlette:
 
     async def webhook(request: Request) -> Response:
         platform = gateway.platforms.get(request.path_params["platform"])
-        if platform is None:
+        if platform is None or platform.local:
             return PlainTextResponse("not found", status_code=404)
         body = await request.body()
         label = platform.channels[0].value
@@ -96,6 +98,7 @@ def create_app(gateway: Gateway) -> Starlette:
             Route("/webhooks/{platform}", handshake, methods=["GET"]),
             Route("/webhooks/{platform}", webhook, methods=["POST"]),
             Route("/healthz", lambda _request: PlainTextResponse("ok"), methods=["GET"]),
+            *(web.routes(gateway, gateway.web, take) if gateway.web else []),
         ]
     )
 
