@@ -1,10 +1,11 @@
 """The website chat box: `/widget/bamsos.js` (the one script an office pastes into its site) and its
 API under `/widget/`, on when `BAMSOS_WEB_ORIGINS` lists the office's sites.
 
-- `POST /widget/messages` `{"text", "name"?, "website"}`: a visitor's question becomes a
+- `POST /widget/messages` `{"text", "name"?, "website", "visitor"?}`: a visitor's question becomes a
   `bamsos.inquiry/1` on channel `web` (published with confirms, as a webhook's), kept in the
   conversation. `website` is a honeypot that people never see: a script that fills it is told
-  "ok" and nothing is published.
+  "ok" and nothing is published. The visitor is the signed id in the cookie, else the one the box
+  holds (`visitor`; also `?visitor=` on the stream) where the browser refuses the cookie.
 - `GET /widget/stream`: the conversation as server-sent events, from the last event the browser
   has (`Last-Event-ID`), else the last messages. The sender keeps replies and notices for channel
   `web` in the database; a reply the stream has sent is its delivery (the receipt closes step 8).
@@ -20,6 +21,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -80,20 +82,19 @@ def routes(gateway: Gateway, box: WebBox, take: Take) -> list[Route]:
         form = _form(body)
         if form is None:
             return refuse(origin, 400, "malformed", "pesan tidak terbaca")
-        text, name, honey = form
-        if honey:  # a script filled the field people never see: "ok", and nothing is published
+        if form.honey:  # a script filled the field people never see: "ok", and nothing is published
             gateway.metrics.webhooks.labels("web", "honeypot").inc()
             return _cors(JSONResponse({"status": "ok"}, status_code=202), box, origin)
-        if len(text) > TEXT_LIMIT:
+        if len(form.text) > TEXT_LIMIT:
             return refuse(origin, 413, "too_large", f"pesan paling banyak {TEXT_LIMIT} karakter")
-        visitor = box.visitor(request.cookies.get(COOKIE)) or new_visitor()
+        visitor = box.visitor(request.cookies.get(COOKIE)) or box.visitor(form.visitor) or new_visitor()
         event = Incoming(
             channel=Channel.web,
             id=uuid.uuid4().hex,
             account=visitor,
-            name=name,
+            name=form.name,
             sent_at=datetime.now(UTC),
-            text=text,
+            text=form.text,
         )
         try:
             await run_in_threadpool(_take_question, gateway, take, event)
@@ -102,15 +103,18 @@ def routes(gateway: Gateway, box: WebBox, take: Take) -> list[Route]:
             log.warning("web_unavailable", error=type(e).__name__)
             return _cors(JSONResponse({"error": "coba lagi"}, status_code=503), box, origin)
         gateway.metrics.webhooks.labels("web", "accepted").inc()
-        response = _cors(JSONResponse({"status": "ok"}, status_code=202), box, origin)
-        _set_cookie(response, request, box, visitor)
+        # The signed id also in the answer: the box keeps it for the open page where the browser
+        # refuses the cookie (Safari blocks every third-party cookie).
+        signed = box.cookie_for(visitor)
+        response = _cors(JSONResponse({"status": "ok", "visitor": signed}, status_code=202), box, origin)
+        _set_cookie(response, request, signed)
         return response
 
     async def stream(request: Request) -> Response:
         origin = request.headers.get("origin")
         if origin is not None and not box.allowed(origin):  # same-origin GETs carry no Origin
             return refuse(origin, 403, "bad_origin", "origin not allowed")
-        visitor = box.visitor(request.cookies.get(COOKIE))
+        visitor = box.visitor(request.cookies.get(COOKIE)) or box.visitor(request.query_params.get("visitor"))
         if visitor is None:  # nothing asked yet: 204 tells EventSource not to reconnect
             return _cors(Response(status_code=204), box, origin)
         address = _address(request)
@@ -199,7 +203,7 @@ def _cors(response: Response, box: WebBox, origin: str | None) -> Response:
     return response
 
 
-def _set_cookie(response: Response, request: Request, box: WebBox, visitor: str) -> None:
+def _set_cookie(response: Response, request: Request, signed: str) -> None:
     """Over https the cookie goes with the office's page's requests (another site):
     SameSite=None; Secure; Partitioned (kept per office site where browsers block third-party
     cookies). Over plain http (a developer's 127.0.0.1) browsers refuse SameSite=None without
@@ -207,7 +211,7 @@ def _set_cookie(response: Response, request: Request, box: WebBox, visitor: str)
     secure = request.url.scheme == "https"
     response.set_cookie(
         COOKIE,
-        box.cookie_for(visitor),
+        signed,
         max_age=COOKIE_DAYS * 86400,
         path="/widget/",
         httponly=True,
@@ -234,20 +238,28 @@ async def _body(request: Request) -> bytes | None:
     return body
 
 
-def _form(body: bytes) -> tuple[str, str | None, bool] | None:
-    """(text, name, honeypot filled) from the box's JSON; None when it is not that."""
+@dataclass(frozen=True)
+class _Form:
+    text: str
+    name: str | None
+    honey: bool  # the field people never see was filled
+    visitor: str | None  # the signed visitor id the box holds, where the browser keeps no cookie
+
+
+def _form(body: bytes) -> _Form | None:
+    """What the box posted; None when it is not the box's JSON."""
     try:
         data = json.loads(body)
     except (ValueError, RecursionError):
         return None
     if not isinstance(data, dict):
         return None
-    text, name, honey = data.get("text"), data.get("name"), data.get("website")
+    text, name, visitor = data.get("text"), data.get("name"), data.get("visitor")
     if not isinstance(text, str) or not text.strip() or not isinstance(name, str | None):
         return None
     # PostgreSQL's text can't hold NUL (a hostile client's, never a citizen's).
     text, name = text.replace("\x00", "").strip(), (name or "").replace("\x00", "").strip()
-    return text, name or None, bool(honey)
+    return _Form(text, name or None, bool(data.get("website")), visitor if isinstance(visitor, str) else None)
 
 
 def _last_event_id(header: str | None) -> int | None:

@@ -76,6 +76,9 @@
 
   var shown = {};
   var stream = null;
+  // The signed visitor id from the gateway's answer: used where the browser refuses its cookie
+  // (kept for this page only).
+  var visitor = null;
 
   function say(message, isError) {
     status.textContent = message;
@@ -100,7 +103,8 @@
 
   function listen() {
     if (stream) return;
-    stream = new EventSource(api + "stream", { withCredentials: true });
+    var url = api + "stream" + (visitor ? "?visitor=" + encodeURIComponent(visitor) : "");
+    stream = new EventSource(url, { withCredentials: true });
     stream.addEventListener("pesan", function (event) {
       try {
         add(event.lastEventId, JSON.parse(event.data));
@@ -134,6 +138,19 @@
     }
   });
 
+  function sent(answer) {
+    if (answer.visitor && answer.visitor !== visitor) {
+      visitor = answer.visitor;
+      if (stream && stream.readyState === EventSource.CLOSED) stream = null;
+    }
+    text.value = "";
+    // The name goes with the first question of the conversation; then the room is the log's.
+    name.value = "";
+    nameField.hidden = true;
+    say("Terkirim. Jawaban akan muncul di sini.", false);
+    listen();
+  }
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var question = text.value.trim();
@@ -148,24 +165,18 @@
       method: "POST",
       credentials: "include",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ text: question, name: name.value.trim() || null, website: honey.value }),
+      body: JSON.stringify({
+        text: question,
+        name: name.value.trim() || null,
+        website: honey.value,
+        visitor: visitor,
+      }),
     })
       .then(function (response) {
-        if (response.ok) {
-          text.value = "";
-          // The name goes with the first question of the conversation; then the room is the log's.
-          name.value = "";
-          nameField.hidden = true;
-          say("Terkirim. Jawaban akan muncul di sini.", false);
-          if (stream && stream.readyState === EventSource.CLOSED) stream = null;
-          listen();
-        } else if (response.status === 429) {
-          say("Terlalu banyak pesan. Coba lagi dalam satu menit.", true);
-        } else if (response.status === 413) {
-          say("Pesan terlalu panjang (paling banyak 4000 karakter).", true);
-        } else {
-          say("Pesan belum terkirim. Coba lagi sebentar lagi.", true);
-        }
+        if (response.ok) return response.json().then(sent);
+        if (response.status === 429) say("Terlalu banyak pesan. Coba lagi dalam satu menit.", true);
+        else if (response.status === 413) say("Pesan terlalu panjang (paling banyak 4000 karakter).", true);
+        else say("Pesan belum terkirim. Coba lagi sebentar lagi.", true);
       })
       .catch(function () {
         say("Tidak tersambung. Periksa internet Anda, lalu coba lagi.", true);

@@ -145,6 +145,21 @@ def test_a_tampered_cookie_is_a_new_visitor(settings: Settings, box: Running) ->
     assert second.account != first.account and second.account != "w-orang-lain"
 
 
+def test_where_the_browser_refuses_the_cookie_the_box_continues_by_the_signed_id_it_holds(
+    settings: Settings, box: Running
+) -> None:
+    first = box.ask({"text": "Pertanyaan pertama"})
+    held = first.json()["visitor"]
+    box.client.cookies.clear()  # as Safari, which keeps no third-party cookie
+    assert box.ask({"text": "Pertanyaan kedua", "visitor": held}).status_code == 202
+    box.client.cookies.clear()
+    assert box.ask({"text": "Pertanyaan ketiga", "visitor": held[:-3] + "xyz"}).status_code == 202
+    one, two, forged = (i.account for i in inquiries_published(settings))
+    assert one == two and forged != one
+    box.client.cookies.clear()
+    assert box.client.get("/widget/stream", headers={"origin": SITE}).status_code == 204  # no one
+
+
 def test_another_origin_is_refused_before_anything_is_read(settings: Settings, box: Running) -> None:
     for origin in ("http://penipu.example", "null", None):
         answer = box.ask({"text": "Halo"}, origin=origin)
