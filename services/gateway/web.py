@@ -106,7 +106,8 @@ def routes(gateway: Gateway, box: WebBox, take: Take) -> list[Route]:
         # The signed id also in the answer: the box keeps it for the open page where the browser
         # refuses the cookie (Safari blocks every third-party cookie).
         signed = box.cookie_for(visitor)
-        response = _cors(JSONResponse({"status": "ok", "visitor": signed}, status_code=202), box, origin)
+        answer = {"status": "ok", "id": event.id, "visitor": signed}
+        response = _cors(JSONResponse(answer, status_code=202), box, origin)
         _set_cookie(response, request, signed)
         return response
 
