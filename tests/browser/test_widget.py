@@ -1,9 +1,9 @@
 """The website chat box in a real browser (Debian's chromium, headless): an office's page on one port
 of 127.0.0.1 loads `/widget/bamsos.js` from the gateway on another (cross-origin, as on the office's
-site), a citizen asks, an officer answers from the admin queue (`shared.staff.actions`), and the
-answer and the survey appear in the same box; a returning visitor finds the conversation; a page
-the gateway does not list can't send. The gateway, intake and router run on threads over the test's
-vhost and database.
+site), a citizen asks, an officer answers from the admin queue (`shared.staff.actions`), the
+answer and the survey appear in the same box and the rating typed there is thanked; a returning
+visitor finds the conversation; the keyboard alone; a page the gateway does not list can't send.
+The gateway, intake and router run on threads over the test's vhost and database.
 
 With `BAMSOS_SCREENSHOTS=docs` the box with its answer is written to docs/widget.png (the README's).
 """
@@ -199,7 +199,7 @@ def step_8_done(engine: Engine) -> bool:
     return row is not None and row.done_at is not None
 
 
-def test_a_question_in_the_box_gets_its_ticket_then_the_officer_s_answer_and_the_survey(
+def test_a_question_in_the_box_gets_its_ticket_the_officer_s_answer_and_the_survey_it_answers(
     office: Office, chart: OrgChart, visit: Callable[[str], Page]
 ) -> None:
     page = visit(office.site.url)
@@ -214,6 +214,11 @@ def test_a_question_in_the_box_gets_its_ticket_then_the_officer_s_answer_and_the
     # The stream that showed it is the delivery: step 8 closes, and the survey follows.
     wait_for(lambda: step_8_done(office.engine), what="step 8 closed")
     expect(log).to_contain_text("4 = sangat baik")
+    screenshot(page, "widget")
+    # The citizen rates in the same box: the number, Enter; the office thanks them there.
+    page.get_by_label("Pertanyaan Anda").fill("4")
+    page.get_by_label("Pertanyaan Anda").press("Enter")
+    expect(log).to_contain_text("Terima kasih atas penilaian Bapak/Ibu (4 dari 4")
     with office.engine.connect() as db:
         name, account = db.execute(sa.select(inquiries.c.name, inquiries.c.account)).one()
     assert name == "Siti" and account.startswith("w-")
@@ -224,7 +229,6 @@ def test_a_question_in_the_box_gets_its_ticket_then_the_officer_s_answer_and_the
     assert "Georgia" not in log.evaluate("el => getComputedStyle(el).fontFamily")
     send = page.get_by_role("button", name="Kirim")
     assert send.evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(11, 83, 148)"  # not hotpink
-    screenshot(page, "widget")
 
 
 def test_a_returning_visitor_finds_the_conversation(office: Office, visit: Callable[[str], Page]) -> None:
