@@ -4,7 +4,8 @@ Every POST is checked first (the HMAC-SHA256 signature of the raw body, or Teleg
 token, compared in constant time): a forged one gets 401 and publishes nothing. Its messages and
 statuses are published with publisher confirms, and only then is the platform answered 200; a
 broker or database that is away gets 503, and the platform delivers the webhook again. A platform
-whose secrets are not set answers 404.
+whose secrets are not set answers 404. The website chat box's routes, under `/widget/`, are
+services/gateway/web.py's.
 """
 
 from __future__ import annotations

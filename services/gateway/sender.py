@@ -13,7 +13,9 @@ For each reply, in order:
    the queue. Each accepted part is recorded at once.
 4. Record the send, publish Telegram's receipt (its accepted send is the delivery), then ack.
 A reply the platform refuses for good (bad recipient, closed window) is dead-lettered with the
-reason, and `bamsos dlq list` shows it; nothing is dropped.
+reason, and `bamsos dlq list` shows it; nothing is dropped. For the website chat box (channel
+`web`) there is no API: the message is kept in the database for the visitor's stream, whose
+sending it is the delivery (services/gateway/web.py).
 """
 
 from __future__ import annotations
