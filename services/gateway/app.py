@@ -4,7 +4,8 @@ Every POST is checked first (the HMAC-SHA256 signature of the raw body, or Teleg
 token, compared in constant time): a forged one gets 401 and publishes nothing. Its messages and
 statuses are published with publisher confirms, and only then is the platform answered 200; a
 broker or database that is away gets 503, and the platform delivers the webhook again. A platform
-whose secrets are not set answers 404.
+whose secrets are not set answers 404. The website chat box's routes, under `/widget/`, are
+services/gateway/web.py's.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from services.gateway import book, telegram
+from services.gateway import book, telegram, web
 from services.gateway.events import Incoming, Status
 from services.gateway.metrics import GatewayMetrics
 from services.gateway.platforms import Platform
 from services.gateway.publisher import Publisher, Unavailable
+from services.gateway.webguard import WebBox
 from shared.runtime import logs, topology
 from shared.runtime.worker import to_json
 from shared.sop.contracts import TEXT_LIMIT, Inquiry, Receipt
@@ -43,6 +45,7 @@ class Gateway:
     publisher: Publisher
     engine: Engine
     metrics: GatewayMetrics
+    web: WebBox | None = None  # the website chat box, when BAMSOS_WEB_ORIGINS is set
 
 
 def create_app(gateway: Gateway) -> Starlette:
@@ -60,7 +63,7 @@ def create_app(gateway: Gateway) -> Starlette:
 
     async def webhook(request: Request) -> Response:
         platform = gateway.platforms.get(request.path_params["platform"])
-        if platform is None:
+        if platform is None or platform.local:
             return PlainTextResponse("not found", status_code=404)
         body = await request.body()
         label = platform.channels[0].value
@@ -96,6 +99,7 @@ def create_app(gateway: Gateway) -> Starlette:
             Route("/webhooks/{platform}", handshake, methods=["GET"]),
             Route("/webhooks/{platform}", webhook, methods=["POST"]),
             Route("/healthz", lambda _request: PlainTextResponse("ok"), methods=["GET"]),
+            *(web.routes(gateway, gateway.web, take) if gateway.web else []),
         ]
     )
 

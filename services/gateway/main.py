@@ -17,6 +17,7 @@ from services.gateway.metrics import build_gateway_metrics
 from services.gateway.platforms import platforms
 from services.gateway.publisher import Publisher
 from services.gateway.sender import Sender
+from services.gateway.webguard import web_box
 from shared.runtime import logs
 from shared.runtime.settings import load_settings
 from shared.runtime.storage import make_engine
@@ -28,7 +29,9 @@ def main() -> None:
     settings = load_settings()
     found = platforms(settings)
     log.info(
-        "platforms", on=sorted(found) or "none", off=sorted({"whatsapp", "telegram", "meta"} - set(found))
+        "platforms",
+        on=sorted(found) or "none",
+        off=sorted({"whatsapp", "telegram", "meta", "web"} - set(found)),
     )
     engine = make_engine(settings.database_url)
     registry = CollectorRegistry()
@@ -51,7 +54,11 @@ def main() -> None:
     sending = threading.Thread(target=sender.run, args=(stop,), name="sender", daemon=True)
     if found:
         sending.start()
-    app = create_app(Gateway(found, publisher, engine, metrics))
+    secret = settings.web_secret.get_secret_value() if settings.web_secret else None
+    if settings.web_origins and secret is None:
+        log.warning("web_secret_unset", effect="visitors' cookies end at restart")
+    box = web_box(settings.web_origins, secret, settings.web_messages_per_minute)
+    app = create_app(Gateway(found, publisher, engine, metrics, web=box))
     try:
         uvicorn.run(app, host=settings.gateway_host, port=settings.gateway_port, log_level="warning")
     finally:

@@ -11,7 +11,9 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 WEBHOOK_OUTCOMES = ("accepted", "duplicate", "ignored", "bad_signature", "malformed", "unavailable")
 SEND_OUTCOMES = ("sent", "template", "retried", "refused", "window_closed", "no_platform")
-CHANNELS = ("whatsapp", "telegram", "facebook", "instagram")
+CHANNELS = ("whatsapp", "telegram", "facebook", "instagram", "web")
+# The website chat box's own refusals (services/gateway/web.py), counted on channel `web`.
+WEB_OUTCOMES = ("bad_origin", "too_large", "rate_limited", "honeypot")
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class GatewayMetrics:
             self.send_seconds.labels(channel)
             self.deliveries.labels(channel)
             self.delivery_failures.labels(channel)
+        for outcome in WEB_OUTCOMES:
+            self.webhooks.labels("web", outcome)
 
 
 def build_gateway_metrics(registry: CollectorRegistry) -> GatewayMetrics:

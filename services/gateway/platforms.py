@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from services.gateway import meta, telegram, whatsapp
 from services.gateway.events import Answer, Event, Request
 from shared.runtime.settings import Settings
-from shared.sop.contracts import Channel
+from shared.sop.contracts import TEXT_LIMIT, Channel
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,9 @@ class Platform:
     # After the customer-service window: the approved template to send instead (WhatsApp).
     template_request: Callable[[str], Request] | None = None
     template_name: str | None = None
+    # Delivered by the gateway itself (the website chat box): kept for the visitor's stream, not
+    # sent through an API; no webhook.
+    local: bool = False
 
 
 def _all_set(*values: SecretStr | str | None) -> bool:
@@ -104,7 +107,21 @@ def platforms(settings: Settings) -> dict[str, Platform]:
             app_secret=_secret(s.meta_app_secret),
             verify_token=_secret(s.meta_verify_token),
         )
+    if s.web_origins:
+        found["web"] = Platform(
+            name="web",
+            channels=(Channel.web,),
+            limit=TEXT_LIMIT,
+            parse=_no_webhook,
+            text_request=_no_webhook,
+            read_answer=_no_webhook,
+            local=True,
+        )
     return found
+
+
+def _no_webhook(*_args: Any) -> Any:
+    raise NotImplementedError("the website chat box has no webhook and no send API")
 
 
 def _whatsapp_template(

@@ -13,7 +13,9 @@ For each reply, in order:
    the queue. Each accepted part is recorded at once.
 4. Record the send, publish Telegram's receipt (its accepted send is the delivery), then ack.
 A reply the platform refuses for good (bad recipient, closed window) is dead-lettered with the
-reason, and `bamsos dlq list` shows it; nothing is dropped.
+reason, and `bamsos dlq list` shows it; nothing is dropped. For the website chat box (channel
+`web`) there is no API: the message is kept in the database for the visitor's stream, whose
+sending it is the delivery (services/gateway/web.py).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
-from services.gateway import book
+from services.gateway import book, webbook
 from services.gateway.events import Answer, Request, split_text
 from services.gateway.metrics import GatewayMetrics
 from services.gateway.platforms import Platform, by_channel
@@ -151,6 +153,9 @@ class Sender:
             if platform.delivered_on_send and reply.is_reply and state == "sent":
                 self._receipt(channel, reply, self.now())
             return
+        if platform.local:
+            self._keep_for_visitor(reply)
+            return
         requests, via_template = self._requests(platform, reply, last)
         if not requests:
             self.metrics.sends.labels(label, "window_closed").inc()
@@ -180,6 +185,24 @@ class Sender:
         self.metrics.sends.labels(label, "template" if via_template else "sent").inc()
         if platform.delivered_on_send and reply.is_reply:
             self._receipt(channel, reply, at)
+
+    def _keep_for_visitor(self, reply: ToSend) -> None:
+        """The website chat box: the message waits in the database for the visitor's stream, whose
+        sending it is the delivery (services/gateway/web.py)."""
+        at = self.now()
+        with self.engine.begin() as db:
+            webbook.keep_for_visitor(db, reply.key, reply.account, reply.text, is_reply=reply.is_reply, at=at)
+            book.record_part(db, reply.key, 0, reply.key, at)  # the stream's delivery status names it
+            book.record_sent(
+                db,
+                reply.key,
+                reply.channel.value,
+                reply.account,
+                at,
+                via_template=False,
+                is_reply=reply.is_reply,
+            )
+        self.metrics.sends.labels(reply.channel.value, "sent").inc()
 
     def _requests(
         self, platform: Platform, reply: ToSend, last: datetime | None

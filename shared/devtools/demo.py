@@ -100,7 +100,9 @@ def run_demo(
                 wait_until(lambda: healthy(url), 30)
                 feeder = GatewayFeed(fake, url).start()
                 ids = [feeder.send(inquiry, n) for n, inquiry in enumerate(feed)]
-                click.echo(f"  through the gateway {url}: WhatsApp, Telegram, Messenger, Instagram")
+                click.echo(
+                    f"  through the gateway {url}: WhatsApp, Telegram, Messenger, Instagram, the website box"
+                )
             else:
                 publish_inquiries(settings.amqp_url, feed)
                 ids = [f.id for f in feed]

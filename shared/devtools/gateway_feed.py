@@ -2,8 +2,10 @@
 
 Each inquiry of the feed goes to the local gateway as its platform would post it (a signed
 WhatsApp webhook, a Telegram update with the secret token, a signed Messenger or Instagram
-webhook); the answers land on `FakePlatforms`, and for WhatsApp and Meta the delivery webhook
-comes back for each answer received, as the platforms send it once the citizen's phone has it.
+webhook, or the website chat box's question from the office's page); the answers land on
+`FakePlatforms`, and for WhatsApp and Meta the delivery webhook comes back for each answer
+received, as the platforms send it once the citizen's phone has it. The website's few visitors
+keep their box open: each reads its stream, which is the delivery there.
 """
 
 from __future__ import annotations
@@ -39,14 +41,19 @@ SECRETS = {
     "BAMSOS_META_VERIFY_TOKEN": "demo-verify",
     "BAMSOS_META_APP_SECRET": "demo-meta-secret",
     "BAMSOS_META_PAGE_TOKEN": "demo-page-token",
+    "BAMSOS_WEB_SECRET": "demo-web-secret",
 }
-CHANNELS = (Channel.whatsapp, Channel.telegram, Channel.facebook, Channel.instagram)
+CHANNELS = (Channel.whatsapp, Channel.telegram, Channel.facebook, Channel.instagram, Channel.web)
+SITE = "http://disdukcapil.demo.invalid"  # the office's site the box is on (only its Origin is sent)
+WEB_VISITORS = 4  # the website's citizens, each with the box open (streams per address are bounded)
 
 
 def gateway_env(fake: FakePlatforms, port: int) -> dict[str, str]:
     """The settings that point a gateway at the fakes, on `port`."""
     urls = {f"BAMSOS_{p}_API_URL": fake.url for p in ("WHATSAPP", "TELEGRAM", "META")}
-    return {**SECRETS, **urls, "BAMSOS_GATEWAY_PORT": str(port)}
+    # Every demo visitor writes from 127.0.0.1: the per-address pace would hold them back.
+    web = {"BAMSOS_WEB_ORIGINS": SITE, "BAMSOS_WEB_MESSAGES_PER_MINUTE": "100000"}
+    return {**SECRETS, **urls, **web, "BAMSOS_GATEWAY_PORT": str(port)}
 
 
 class GatewayFeed:
@@ -59,6 +66,7 @@ class GatewayFeed:
         self._updates = itertools.count(1)
         self._confirmed = 0
         self._meta_objects: dict[str, str] = {}  # sender id -> page or instagram, for its deliveries
+        self._visitors: dict[int, str] = {}  # the website's visitors: their signed ids
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._confirm_deliveries, daemon=True)
 
@@ -89,12 +97,40 @@ class GatewayFeed:
             headers = {"X-Telegram-Bot-Api-Secret-Token": SECRETS["BAMSOS_TELEGRAM_SECRET_TOKEN"]}
             self._post("telegram", json.dumps(update).encode(), headers)
             return f"{chat}:{message_id}"
+        if channel is Channel.web:
+            return self._ask_on_website(inquiry)
         object_ = "page" if channel is Channel.facebook else "instagram"
         mid = f"m_{inquiry.id}"
         sender = str(zlib.crc32(inquiry.account.encode()))
         self._meta_objects[sender] = object_
         self._signed("meta", meta_webhook(object_, [meta_text(mid, sender, inquiry.text)]))
         return mid
+
+    def _ask_on_website(self, inquiry: Inquiry) -> str:
+        """The question from the box on the office's page; the first of a visitor opens its stream."""
+        n = zlib.crc32(inquiry.account.encode()) % WEB_VISITORS
+        body = {"text": inquiry.text, "name": inquiry.name, "website": "", "visitor": self._visitors.get(n)}
+        response = self.http.post(f"{self.url}/widget/messages", json=body, headers={"Origin": SITE})
+        response.raise_for_status()
+        answer = response.json()
+        if n not in self._visitors:
+            self._visitors[n] = answer["visitor"]
+            threading.Thread(target=self._read_stream, args=(answer["visitor"],), daemon=True).start()
+        return str(answer["id"])
+
+    def _read_stream(self, visitor: str) -> None:
+        """A visitor's open box: reads what comes (the gateway records each reply read as delivered)."""
+        url = f"{self.url}/widget/stream"
+        while not self._stop.is_set():
+            try:
+                with httpx.stream(
+                    "GET", url, params={"visitor": visitor}, headers={"Origin": SITE}, timeout=None
+                ) as stream:
+                    for _line in stream.iter_lines():
+                        if self._stop.is_set():
+                            return
+            except httpx.HTTPError:
+                self._stop.wait(1.0)
 
     def _signed(self, platform: str, body: dict[str, Any]) -> None:
         secret = SECRETS["BAMSOS_WHATSAPP_APP_SECRET" if platform == "whatsapp" else "BAMSOS_META_APP_SECRET"]

@@ -13,14 +13,14 @@ from shared.privacy.access_log import AccessLog, Action
 from shared.privacy.subject import Holdings, Matcher, outbox_rows
 from shared.runtime.deadletters import redact_matching
 from shared.runtime.retention import erase_cases, erase_sent
-from shared.runtime.storage import gateway_sends, inquiries, outbox
+from shared.runtime.storage import gateway_sends, inquiries, outbox, web_messages
 
 
 @dataclass(frozen=True)
 class ErasureReport:
     cases: int  # cases whose personal fields were erased
     left_open: list[str]  # the tickets (or ids) of cases still open, left as they were
-    messages: int  # outbox rows and gateway sends deleted
+    messages: int  # outbox rows, gateway sends and website box messages deleted
     dead_letters: int  # dead letters whose body was erased
 
 
@@ -53,6 +53,9 @@ def erase(
                 sends.channel == account.channel, sends.account == account.account, sends.sent_at.is_not(None)
             ),
         )
+        if held.web_messages and not held.open_cases:  # an open case's answer still comes to the box
+            gone = db.execute(sa.delete(web_messages).where(web_messages.c.visitor == account.account))
+            messages += gone.rowcount
         log.record(db, actor, Action.SUBJECT_ERASURE, account=account, reference=reference, at=now)
     left_open = [c["ticket"] or c["inquiry_id"] for c in held.open_cases]
     return ErasureReport(cases, left_open, messages, dead)

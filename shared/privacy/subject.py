@@ -4,7 +4,8 @@ its erasure on request.
 "Everything" is every place the README's inventory lists: the account's cases (`inquiries`: name,
 text, reply, media id, rating), their notices and control-card rows, the messages the services
 published about them (`outbox`), what the gateway sent to the account (`gateway_sends` and its
-platform message ids), and the dead letters whose body still holds the account or one of its
+platform message ids), the website chat box's conversation (`web_messages`, for a `web`
+account), and the dead letters whose body still holds the account or one of its
 cases. Erasure is retention's (shared/runtime/retention.py), applied to one account now: a case
 still open keeps its data (its answer needs it) and is named; counts, steps and times stay.
 """
@@ -21,7 +22,15 @@ from sqlalchemy.engine import Connection
 
 from shared.privacy.access_log import Account
 from shared.runtime.deadletters import bodies_matching
-from shared.runtime.storage import gateway_messages, gateway_sends, handovers, inquiries, notices, outbox
+from shared.runtime.storage import (
+    gateway_messages,
+    gateway_sends,
+    handovers,
+    inquiries,
+    notices,
+    outbox,
+    web_messages,
+)
 from shared.sop.contracts import Channel
 
 CHANNELS = tuple(c.value for c in Channel)
@@ -37,10 +46,11 @@ class Holdings:
     outbox: list[dict[str, Any]] = field(default_factory=list)
     gateway_sends: list[dict[str, Any]] = field(default_factory=list)
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
+    web_messages: list[dict[str, Any]] = field(default_factory=list)  # the website box's conversation
 
     @property
     def found(self) -> bool:
-        return bool(self.cases or self.outbox or self.gateway_sends or self.dead_letters)
+        return bool(self.cases or self.outbox or self.gateway_sends or self.dead_letters or self.web_messages)
 
     @property
     def case_ids(self) -> set[str]:
@@ -58,6 +68,7 @@ class Holdings:
             "pesan_keluar": self.outbox,
             "kiriman_gateway": self.gateway_sends,
             "dead_letter": self.dead_letters,
+            "percakapan_situs_web": self.web_messages,
         }
         return json.dumps(data, ensure_ascii=False, indent=2, default=_plain) + "\n"
 
@@ -137,6 +148,11 @@ def find(db: Connection, amqp_url: str, account: Account) -> Holdings:
         }
         for letter, body in bodies_matching(amqp_url, matcher)
     ]
+    if account.channel == "web":
+        m = web_messages.c
+        held.web_messages = _rows(
+            db, sa.select(web_messages).where(m.visitor == account.account).order_by(m.id)
+        )
     return held
 
 

@@ -3,8 +3,9 @@ closed case's citizen data is erased, while every count, step and time the repor
 
 Erased: the account, the name, the citizen's text, the platform's id of a photo or file they sent
 and the reply's text of closed cases; the sent messages kept in the outbox (they carry the same);
-the gateway's record of what it sent (it names the account). Kept: the case's channel, topic,
-service, times, SOP path and its whole control card, so past laporan and metrics come out the same.
+the gateway's record of what it sent (it names the account); the website chat box's
+conversations. Kept: the case's channel, topic, service, times, SOP path and its whole control
+card, so past laporan and metrics come out the same.
 
 On the broker, the body of every dead letter older than the same period (the message as it came,
 personal data and all) is replaced by a marker; its headers (why, from which queue, when) stay.
@@ -19,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from shared.runtime.deadletters import Redacted, redact_older_than
-from shared.runtime.storage import gateway_messages, gateway_sends, inquiries, outbox
+from shared.runtime.storage import gateway_messages, gateway_sends, inquiries, outbox, web_messages
 
 ERASED = "(dihapus)"
 
@@ -36,6 +37,8 @@ def erase_personal_data(engine: Engine, *, older_than_days: int, now: datetime) 
     with engine.begin() as db:
         cases = erase_cases(db, inquiries.c.replied_at < cutoff)
         messages = erase_sent(db, outbox.c.sent_at < cutoff, gateway_sends.c.sent_at < cutoff)
+        # The website chat box's conversations (the visitor's questions, the answers) as old.
+        messages += db.execute(sa.delete(web_messages).where(web_messages.c.created_at < cutoff)).rowcount
     return Erased(cases, messages)
 
 

@@ -5,12 +5,13 @@ Read once in the entry point and passed down; nothing below it reads the environ
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, PositiveFloat, PositiveInt, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.runtime.topology import DELIVERY_LIMIT
 
@@ -136,6 +137,13 @@ class Settings(BaseSettings):
     meta_app_secret: SecretStr | None = None
     meta_page_token: SecretStr | None = None
     meta_api_url: str = "https://graph.facebook.com/v21.0"
+    # The website chat box (services/gateway/web.py, /widget/bamsos.js): on when the office's site
+    # origins are listed, comma-separated (e.g. https://disdukcapil.pekanbarukota.go.id); the key
+    # that signs a visitor's cookie (unset: a random one each start, so visitors start anew); how
+    # many messages one client address may send a minute.
+    web_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    web_secret: SecretStr | None = None
+    web_messages_per_minute: PositiveInt = 6
     # The staff's web console (services/console/): where it listens, the key that signs its session
     # cookies (unset: a random one each start, so a restart logs everyone out, with a warning), and
     # whether the cookie is sent only over HTTPS (true behind TLS; false for local http).
@@ -145,6 +153,15 @@ class Settings(BaseSettings):
     console_secure_cookie: bool = False
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["console", "json"] = "console"
+
+    @field_validator("web_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        """Comma-separated (as an office writes it), or a JSON list (as deploy/k8s/config.yaml has it)."""
+        if isinstance(value, str):
+            listed = json.loads(value) if value.strip().startswith("[") else value.split(",")
+            return [str(o).strip().rstrip("/") for o in listed if str(o).strip()]
+        return value
 
     @field_validator("amqp_url")
     @classmethod

@@ -173,6 +173,23 @@ gateway_messages = sa.Table(
     sa.UniqueConstraint("reply_id", "part", name="uq_gateway_messages_reply_part"),
 )
 
+# The website chat box's conversations (services/gateway/web.py): what a visitor wrote and what the
+# office sent back, kept so a visitor who reconnects gets what they missed. `visitor` is the opaque
+# random id in the box's signed cookie (the inquiries' `account`); `key` the reply or notice id.
+web_messages = sa.Table(
+    "web_messages",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("visitor", sa.Text, nullable=False),
+    sa.Column("sender", sa.Text, nullable=False),  # citizen, or office
+    sa.Column("kind", sa.Text, nullable=False),  # question, reply, notice
+    sa.Column("key", sa.Text, unique=True),  # the reply_id or notice_id: kept once
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("seen_at", TS),  # when the visitor's stream received it
+)
+sa.Index("ix_web_messages_visitor_id", web_messages.c.visitor, web_messages.c.id)
+
 # The state of citizens' documents by registration number, from the office's daily export
 # (`bamsos dokumen impor`): the router sends "is my document done?" to step 6 or 7 by it.
 document_status = sa.Table(

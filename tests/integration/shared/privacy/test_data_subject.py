@@ -18,13 +18,13 @@ from click.testing import CliRunner
 from sqlalchemy.engine import Connection, Engine
 
 from services.cli import main
-from services.gateway import book
+from services.gateway import book, webbook
 from shared.devtools.simulation import Connector, Staff, publish_inquiries
 from shared.laporan.figures import Figures, compile_figures
 from shared.laporan.period import Period
 from shared.runtime import topology
 from shared.runtime.settings import Settings
-from shared.runtime.storage import access_log, inquiries, make_engine, metadata
+from shared.runtime.storage import access_log, inquiries, make_engine, metadata, web_messages
 from shared.sop.contracts import Inquiry, Service, Task, TaskResult, Topic
 from shared.sop.orgchart import OrgChart
 from tests.helpers import InProcess, publish, ready_count, wait_for
@@ -332,3 +332,36 @@ def test_an_unknown_account_or_bad_input_is_refused_and_changes_nothing(
         result = pdp(settings, *args)
         assert result[0] == code and complaint in result[1], (args, result)
     assert everything_in_the_database(engine) == before, "nothing changed, nothing logged"
+
+
+def test_a_website_visitor_s_conversation_is_exported_and_then_erased(
+    settings: Settings, engine: Engine, tmp_path: Path
+) -> None:
+    visitor = "w-Zq3v9kYH1pT0aL2mN8xR4sWe"
+    now = datetime.now(UTC)
+    with engine.begin() as db:
+        add_case(
+            db,
+            "web-1",
+            now,
+            [Step(3, "admin", 2.0, "Sari")],
+            path="3",
+            channel="web",
+            account=visitor,
+            text=TEXT,
+        )
+        webbook.keep_question(db, visitor, TEXT, now)
+        webbook.keep_for_visitor(
+            db, "reply-web-1", visitor, f"Bapak {NAME}, sudah kami cek.", is_reply=True, at=now
+        )
+        webbook.keep_question(db, "w-orang-lain", "Syarat KIA?", now)
+    args = ("--kanal", "web", "--akun", visitor, "--nomor-permohonan", "PDP-10")
+    code, output = pdp(settings, "ekspor", *args, "--keluar", str(tmp_path / "salinan.json"))
+    assert code == 0, output
+    held = json.loads((tmp_path / "salinan.json").read_text(encoding="utf-8"))
+    assert [m["text"] for m in held["percakapan_situs_web"]] == [TEXT, f"Bapak {NAME}, sudah kami cek."]
+    code, output = pdp(settings, "hapus", *args)
+    assert code == 0, output
+    with engine.connect() as db:
+        left = db.execute(sa.select(web_messages.c.visitor)).scalars().all()
+    assert left == ["w-orang-lain"], "the visitor's conversation gone, another's kept"
