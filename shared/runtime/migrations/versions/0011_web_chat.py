@@ -1,7 +1,7 @@
 """the website chat box's conversations
 
-Revision ID: 0010_web_chat
-Revises: 0009_survey_scale
+Revision ID: 0011_web_chat
+Revises: 0010_answer_suggestions
 Create Date: 2026-12-07
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_web_chat"
-down_revision = "0009_survey_scale"
+revision = "0011_web_chat"
+down_revision = "0010_answer_suggestions"
 branch_labels = None
 depends_on = None
 
