@@ -32,6 +32,7 @@ from services.gateway.platforms import Platform
 from services.gateway.publisher import Publisher, Unavailable
 from services.gateway.webguard import WebBox
 from shared.runtime import logs, topology
+from shared.runtime.health import Heartbeat
 from shared.runtime.worker import to_json
 from shared.sop.contracts import TEXT_LIMIT, Inquiry, Receipt
 
@@ -46,6 +47,15 @@ class Gateway:
     engine: Engine
     metrics: GatewayMetrics
     web: WebBox | None = None  # the website chat box, when BAMSOS_WEB_ORIGINS is set
+    sender: Heartbeat | None = None  # the sender loop's heartbeat; None when no platform is on
+
+
+def health(gateway: Gateway) -> Response:
+    """`/healthz`: ok while the sender's loop turns (the web server answering says nothing of it)."""
+    beat = gateway.sender
+    if beat is None or beat.alive():
+        return PlainTextResponse("ok")
+    return PlainTextResponse(f"stalled: the sender last turned {beat.age():.1f} s ago", status_code=503)
 
 
 def create_app(gateway: Gateway) -> Starlette:
@@ -98,7 +108,7 @@ def create_app(gateway: Gateway) -> Starlette:
         routes=[
             Route("/webhooks/{platform}", handshake, methods=["GET"]),
             Route("/webhooks/{platform}", webhook, methods=["POST"]),
-            Route("/healthz", lambda _request: PlainTextResponse("ok"), methods=["GET"]),
+            Route("/healthz", lambda _request: health(gateway), methods=["GET"]),
             *(web.routes(gateway, gateway.web, take) if gateway.web else []),
         ]
     )

@@ -19,6 +19,7 @@ from services.gateway.publisher import Publisher
 from services.gateway.sender import Sender
 from services.gateway.webguard import web_box
 from shared.runtime import logs
+from shared.runtime.health import Heartbeat
 from shared.runtime.settings import load_settings
 from shared.runtime.storage import make_engine
 
@@ -48,6 +49,7 @@ def main() -> None:
         metrics=metrics,
         rate=settings.gateway_send_rate,
         attempts=settings.gateway_send_attempts,
+        heartbeat=Heartbeat(settings.health_stall_seconds),
     )
     stop = threading.Event()
     # With no platform on there is nothing to send to: the replies stay for whoever delivers them.
@@ -58,7 +60,9 @@ def main() -> None:
     if settings.web_origins and secret is None:
         log.warning("web_secret_unset", effect="visitors' cookies end at restart")
     box = web_box(settings.web_origins, secret, settings.web_messages_per_minute)
-    app = create_app(Gateway(found, publisher, engine, metrics, web=box))
+    app = create_app(
+        Gateway(found, publisher, engine, metrics, web=box, sender=sender.heartbeat if found else None)
+    )
     try:
         uvicorn.run(app, host=settings.gateway_host, port=settings.gateway_port, log_level="warning")
     finally:

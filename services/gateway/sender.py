@@ -39,6 +39,7 @@ from services.gateway.metrics import GatewayMetrics
 from services.gateway.platforms import Platform, by_channel
 from shared.runtime import logs, topology
 from shared.runtime.errors import Rejected
+from shared.runtime.health import Heartbeat
 from shared.runtime.worker import amqp, message_properties, to_json
 from shared.runtime.worker.decoding import Delivery
 from shared.sop import controlcard
@@ -91,8 +92,10 @@ class Sender:
         rate: float,
         attempts: int,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        heartbeat: Heartbeat | None = None,
     ) -> None:
         self.channels = by_channel(platforms)
+        self.heartbeat = heartbeat or Heartbeat()  # touched every turn; the gateway's /healthz reads it
         self.amqp_url = amqp_url
         self.engine = engine
         self.metrics = metrics
@@ -110,6 +113,7 @@ class Sender:
         self.http.close()
 
     def _serve(self, stop: threading.Event) -> None:
+        self.heartbeat.beat()  # a reconnect attempt is a turn too
         with amqp.connected(self.amqp_url) as connection:
             channel = connection.channel()
             channel.confirm_delivery()  # dead letters and receipts are confirmed before the ack
@@ -124,7 +128,9 @@ class Sender:
                     channel.basic_nack(delivery.tag, requeue=True)
                     connection.sleep(5.0)
 
-            amqp.consume(connection, channel, topology.REPLIES_QUEUE, stop, send_one)
+            amqp.consume(
+                connection, channel, topology.REPLIES_QUEUE, stop, send_one, on_turn=self.heartbeat.beat
+            )
 
     # --- one reply ------------------------------------------------------------------------------
 
