@@ -12,14 +12,19 @@ import uvicorn
 from prometheus_client import CollectorRegistry, start_http_server
 
 from services import catalog
+from services.gateway import mailbox
 from services.gateway.app import Gateway, create_app
 from services.gateway.metrics import build_gateway_metrics
 from services.gateway.platforms import platforms
 from services.gateway.publisher import Publisher
 from services.gateway.sender import Sender
+from services.gateway.smtp import IMAP_PORTS, Server
 from shared.runtime import logs
 from shared.runtime.settings import load_settings
 from shared.runtime.storage import make_engine
+from shared.sop.context import citizen_templates
+from shared.sop.contracts import NoticeKind
+from shared.sop.orgchart import load_chart
 
 log = logs.get("bamsos.gateway")
 
@@ -28,7 +33,9 @@ def main() -> None:
     settings = load_settings()
     found = platforms(settings)
     log.info(
-        "platforms", on=sorted(found) or "none", off=sorted({"whatsapp", "telegram", "meta"} - set(found))
+        "platforms",
+        on=sorted(found) or "none",
+        off=sorted({"whatsapp", "telegram", "meta", "x", "email"} - set(found)),
     )
     engine = make_engine(settings.database_url)
     registry = CollectorRegistry()
@@ -51,7 +58,13 @@ def main() -> None:
     sending = threading.Thread(target=sender.run, args=(stop,), name="sender", daemon=True)
     if found:
         sending.start()
-    app = create_app(Gateway(found, publisher, engine, metrics))
+    group_answer = citizen_templates(settings, load_chart(settings.org_chart)).render(NoticeKind.private_only)
+    gateway = Gateway(found, publisher, engine, metrics, group_answer)
+    app = create_app(gateway)
+    if "email" in found and settings.email_imap_url is not None:
+        imap = Server.of(settings.email_imap_url.get_secret_value(), IMAP_PORTS)
+        reader = mailbox.Mailbox(imap, settings.email_address or "", mailbox.taker(gateway))
+        threading.Thread(target=reader.run, args=(stop,), name="mailbox", daemon=True).start()
     try:
         uvicorn.run(app, host=settings.gateway_host, port=settings.gateway_port, log_level="warning")
     finally:

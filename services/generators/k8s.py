@@ -74,7 +74,7 @@ CLUSTER_SETTINGS: dict[str, Any] = {
 # comes from CloudNativePG), and the crash tests' failpoint, which has no place in a deployment.
 PER_POD_SETTINGS = ("amqp_url", "database_url")
 TEST_ONLY_SETTINGS = ("crash_at", "frozen_now")
-PLATFORM_PREFIXES = ("whatsapp_", "telegram_", "meta_")
+PLATFORM_PREFIXES = ("whatsapp_", "telegram_", "meta_", "x_", "email_")
 
 # Memory from `bamsos bench` (README "Speed"): every worker's peak RSS was 67-70 MB under the
 # flood; the gateway and the console measured 79 and 77 MB idle (VmHWM) on the same machine, and

@@ -2,8 +2,9 @@
 
 Each inquiry of the feed goes to the local gateway as its platform would post it (a signed
 WhatsApp webhook, a Telegram update with the secret token, a signed Messenger or Instagram
-webhook); the answers land on `FakePlatforms`, and for WhatsApp and Meta the delivery webhook
-comes back for each answer received, as the platforms send it once the citizen's phone has it.
+webhook, a signed X direct message); the answers land on `FakePlatforms`, and for WhatsApp and
+Meta the delivery webhook comes back for each answer received, as the platforms send it once the
+citizen's phone has it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from shared.devtools.fake_platforms import (
     telegram_text,
     whatsapp_status,
     whatsapp_text,
+    x_dm,
+    x_signature,
 )
 from shared.sop.contracts import Channel, Inquiry
 
@@ -39,13 +42,15 @@ SECRETS = {
     "BAMSOS_META_VERIFY_TOKEN": "demo-verify",
     "BAMSOS_META_APP_SECRET": "demo-meta-secret",
     "BAMSOS_META_PAGE_TOKEN": "demo-page-token",
+    "BAMSOS_X_CONSUMER_SECRET": "demo-x-consumer-secret",
+    "BAMSOS_X_ACCESS_TOKEN": "demo-x-access-token",
 }
-CHANNELS = (Channel.whatsapp, Channel.telegram, Channel.facebook, Channel.instagram)
+CHANNELS = (Channel.whatsapp, Channel.telegram, Channel.facebook, Channel.instagram, Channel.x)
 
 
 def gateway_env(fake: FakePlatforms, port: int) -> dict[str, str]:
     """The settings that point a gateway at the fakes, on `port`."""
-    urls = {f"BAMSOS_{p}_API_URL": fake.url for p in ("WHATSAPP", "TELEGRAM", "META")}
+    urls = {f"BAMSOS_{p}_API_URL": fake.url for p in ("WHATSAPP", "TELEGRAM", "META", "X")}
     return {**SECRETS, **urls, "BAMSOS_GATEWAY_PORT": str(port)}
 
 
@@ -89,6 +94,14 @@ class GatewayFeed:
             headers = {"X-Telegram-Bot-Api-Secret-Token": SECRETS["BAMSOS_TELEGRAM_SECRET_TOKEN"]}
             self._post("telegram", json.dumps(update).encode(), headers)
             return f"{chat}:{message_id}"
+        if channel is Channel.x:
+            sender = str(10**18 + zlib.crc32(inquiry.account.encode()))
+            raw = json.dumps(
+                x_dm(f"18{inquiry.id[:16]}", sender, inquiry.text, name=inquiry.name or "Warga")
+            ).encode()
+            secret = SECRETS["BAMSOS_X_CONSUMER_SECRET"]
+            self._post("x", raw, {"x-twitter-webhooks-signature": x_signature(secret, raw)})
+            return f"18{inquiry.id[:16]}"
         object_ = "page" if channel is Channel.facebook else "instagram"
         mid = f"m_{inquiry.id}"
         sender = str(zlib.crc32(inquiry.account.encode()))
@@ -107,7 +120,7 @@ class GatewayFeed:
         response.raise_for_status()
 
     def _confirm_deliveries(self) -> None:
-        """For each answer the fakes accepted, the platform's delivery webhook (Telegram has none)."""
+        """For each answer the fakes accepted, the platform's delivery webhook (Telegram and X have none)."""
         while not self._stop.wait(0.2):
             calls = self.fake.sent()
             for call in calls[self._confirmed :]:

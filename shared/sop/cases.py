@@ -57,6 +57,12 @@ def by_ticket(ctx: Context, ticket: str, channel: Channel, account: str) -> str 
     return found
 
 
+def any_of(ctx: Context, channel: Channel, account: str) -> bool:
+    """Whether the account has any case on the channel (retention's erasure makes it new again)."""
+    earlier = sa.select(_case.inquiry_id).where(_case.channel == channel.value, _case.account == account)
+    return bool(ctx.db.execute(sa.select(earlier.exists())).scalar())
+
+
 def text_of(ctx: Context, inquiry_id: str) -> str:
     """What the citizen wrote."""
     return ctx.db.scalar(sa.select(_case.text).where(_case.inquiry_id == inquiry_id)) or ""
