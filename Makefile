@@ -12,9 +12,10 @@ install: $(VENV)/.installed
 # Debian's Prometheus (promtool, and the real server tests/observability/ runs) and Chromium (the
 # browser the console's tests drive with Playwright; Playwright's own browser download can't work
 # here), installed once, as root, from the machine's own package registry.
-DEBIAN_TOOLS := prometheus chromium
+# command:package where they differ (Dovecot: the e-mail tests' IMAP server, run as their own instance).
+DEBIAN_TOOLS := prometheus chromium dovecot:dovecot-imapd
 tools:
-	@missing=""; for p in $(DEBIAN_TOOLS); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	@missing=""; for t in $(DEBIAN_TOOLS); do command -v $${t%%:*} >/dev/null || missing="$$missing $${t#*:}"; done; \
 	if [ -n "$$missing" ]; then \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing \
 	  || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing); \

@@ -1,11 +1,11 @@
-"""The webhooks: `/webhooks/whatsapp`, `/webhooks/telegram`, `/webhooks/meta`.
+"""The webhooks: `/webhooks/whatsapp`, `/webhooks/telegram`, `/webhooks/meta`, `/webhooks/x`.
 
-Every POST is checked first (the HMAC-SHA256 signature of the raw body, or Telegram's secret
-token, compared in constant time): a forged one gets 401 and publishes nothing. Its messages and
-statuses are published with publisher confirms, and only then is the platform answered 200; a
-broker or database that is away gets 503, and the platform delivers the webhook again. A platform
-whose secrets are not set answers 404. The website chat box's routes, under `/widget/`, are
-services/gateway/web.py's.
+Every POST is checked first (the HMAC-SHA256 signature of the raw body, X's base64 one, or
+Telegram's secret token, compared in constant time): a forged one gets 401 and publishes nothing.
+Its messages and statuses are published with publisher confirms, and only then is the platform
+answered 200; a broker or database that is away gets 503, and the platform delivers the webhook
+again. A platform whose secrets are not set answers 404. The website chat box's routes, under
+`/widget/`, are services/gateway/web.py's.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -25,8 +25,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from services.gateway import book, telegram, web
-from services.gateway.events import Incoming, Status
+from services.gateway import book, groups, telegram, web
+from services.gateway.events import Event, GroupMessage, Incoming, Reaction, Status
 from services.gateway.metrics import GatewayMetrics
 from services.gateway.platforms import Platform
 from services.gateway.publisher import Publisher, Unavailable
@@ -34,10 +34,15 @@ from services.gateway.webguard import WebBox
 from shared.runtime import logs, topology
 from shared.runtime.health import Heartbeat
 from shared.runtime.worker import to_json
-from shared.sop.contracts import TEXT_LIMIT, Inquiry, Receipt
+from shared.sop.citizen import load_templates
+from shared.sop.contracts import TEXT_LIMIT, Inquiry, NoticeKind, Receipt
 
 log = logs.get("bamsos.gateway")
 MAX_BODY_BYTES = 1024 * 1024
+
+
+def _group_answer() -> str:
+    return load_templates().render(NoticeKind.private_only)
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,8 @@ class Gateway:
     metrics: GatewayMetrics
     web: WebBox | None = None  # the website chat box, when BAMSOS_WEB_ORIGINS is set
     sender: Heartbeat | None = None  # the sender loop's heartbeat; None when no platform is on
+    # What a group chat that addresses the bot is answered (the office's template, filled in).
+    group_answer: str = field(default_factory=_group_answer)
 
 
 def health(gateway: Gateway) -> Response:
@@ -61,9 +68,14 @@ def health(gateway: Gateway) -> Response:
 def create_app(gateway: Gateway) -> Starlette:
     async def handshake(request: Request) -> Response:
         platform = gateway.platforms.get(request.path_params["platform"])
+        q = request.query_params
+        if platform is not None and platform.crc is not None:  # X's check, repeated now and then
+            token = q.get("crc_token", "")
+            if not token or len(token) > 1000:
+                return PlainTextResponse("bad request", status_code=400)
+            return JSONResponse(platform.crc(token))
         if platform is None or platform.verify_token is None:
             return PlainTextResponse("not found", status_code=404)
-        q = request.query_params
         token = q.get("hub.verify_token", "")
         if q.get("hub.mode") == "subscribe" and hmac.compare_digest(
             token.encode(), platform.verify_token.encode()
@@ -116,6 +128,8 @@ def create_app(gateway: Gateway) -> Starlette:
 
 def authentic(platform: Platform, headers: Any, body: bytes) -> bool:
     """The platform's proof that it sent this body, compared in constant time."""
+    if platform.check is not None:
+        return platform.check(headers, body)
     if platform.secret_token is not None:
         given = headers.get(telegram.SECRET_HEADER, "")  # header names match case-insensitively
         return hmac.compare_digest(given.encode(), platform.secret_token.encode())
@@ -125,15 +139,22 @@ def authentic(platform: Platform, headers: Any, body: bytes) -> bool:
     return hmac.compare_digest(headers.get("x-hub-signature-256", "").encode(), expected.encode())
 
 
-def take(gateway: Gateway, events: list[Incoming | Status]) -> list[tuple[str, str]]:
-    """Publish what the events mean (confirmed by the broker), in order; (channel, outcome) each."""
+def take(gateway: Gateway, events: list[Event]) -> list[tuple[str, str]]:
+    """Publish what the events mean (confirmed by the broker), in order; (channel, outcome) each.
+    A reaction publishes nothing; a group message only the answer asking to write privately."""
     outcomes = []
     for event in events:
         channel = event.channel.value
         if isinstance(event, Incoming):
             outcomes.append((channel, _take_message(gateway, event)))
-        else:
+        elif isinstance(event, Status):
             outcomes += [(channel, o) for o in _take_status(gateway, event)]
+        elif isinstance(event, Reaction):
+            outcomes.append((channel, "reaction"))
+        elif isinstance(event, GroupMessage):
+            if event.addressed:
+                groups.answer(gateway.publisher, event, gateway.group_answer)
+            outcomes.append((channel, "group_addressed" if event.addressed else "group"))
     return outcomes
 
 

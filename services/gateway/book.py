@@ -31,6 +31,14 @@ def last_message_at(db: Connection, channel: str, account: str) -> datetime | No
     return last
 
 
+def question_of(db: Connection, inquiry_id: str) -> tuple[str, str] | None:
+    """The question's upstream id and text: an e-mail answer goes in its thread."""
+    row = db.execute(
+        sa.select(inquiries.c.upstream_id, inquiries.c.text).where(inquiries.c.inquiry_id == inquiry_id)
+    ).one_or_none()
+    return (row.upstream_id, row.text or "") if row is not None else None
+
+
 def state_of(db: Connection, reply_id: str) -> str | None:
     return db.scalar(sa.select(gateway_sends.c.state).where(gateway_sends.c.reply_id == reply_id))
 

@@ -49,7 +49,26 @@ class Status:
     error: str | None = None  # the platform's error code when failed (no personal data)
 
 
-Event = Incoming | Status
+@dataclass(frozen=True)
+class Reaction:
+    """An emoji reaction added to a message, or taken off it: never a question, never a case."""
+
+    channel: Channel
+
+
+@dataclass(frozen=True)
+class GroupMessage:
+    """A message in a chat that is not one person's (a group, a supergroup, a channel): never a
+    case, since its answer would tell everyone there what one citizen asked. `addressed`: it
+    mentions the bot or replies to it, and gets the one fixed answer asking to write privately."""
+
+    channel: Channel
+    id: str
+    chat: str
+    addressed: bool
+
+
+Event = Incoming | Status | Reaction | GroupMessage
 
 
 @dataclass(frozen=True)
@@ -71,6 +90,8 @@ class Answer:
     retry_after: float | None = None
     refusal: str | None = None  # why it was refused for good: a platform code, no personal data
     window_closed: bool = False  # WhatsApp/Messenger: outside the customer-service window
+    # E-mail through a relay that reports no delivery (no DSN): the accepted send is the delivery.
+    delivered: bool = False
 
 
 def from_unix(value: float, per_second: int = 1) -> datetime:

@@ -12,16 +12,21 @@ import uvicorn
 from prometheus_client import CollectorRegistry, start_http_server
 
 from services import catalog
+from services.gateway import mailbox
 from services.gateway.app import Gateway, create_app
 from services.gateway.metrics import build_gateway_metrics
 from services.gateway.platforms import platforms
 from services.gateway.publisher import Publisher
 from services.gateway.sender import Sender
+from services.gateway.smtp import IMAP_PORTS, Server
 from services.gateway.webguard import web_box
 from shared.runtime import logs
 from shared.runtime.health import Heartbeat
 from shared.runtime.settings import load_settings
 from shared.runtime.storage import make_engine
+from shared.sop.context import citizen_templates
+from shared.sop.contracts import NoticeKind
+from shared.sop.offices import the_office
 
 log = logs.get("bamsos.gateway")
 
@@ -32,7 +37,7 @@ def main() -> None:
     log.info(
         "platforms",
         on=sorted(found) or "none",
-        off=sorted({"whatsapp", "telegram", "meta", "web"} - set(found)),
+        off=sorted({"whatsapp", "telegram", "meta", "web", "x", "email"} - set(found)),
     )
     engine = make_engine(settings.database_url)
     registry = CollectorRegistry()
@@ -60,9 +65,14 @@ def main() -> None:
     if settings.web_origins and secret is None:
         log.warning("web_secret_unset", effect="visitors' cookies end at restart")
     box = web_box(settings.web_origins, secret, settings.web_messages_per_minute)
-    app = create_app(
-        Gateway(found, publisher, engine, metrics, web=box, sender=sender.heartbeat if found else None)
-    )
+    group_answer = citizen_templates(settings, the_office(settings)).render(NoticeKind.private_only)
+    beat = sender.heartbeat if found else None  # no sender runs with no platform on
+    gateway = Gateway(found, publisher, engine, metrics, web=box, sender=beat, group_answer=group_answer)
+    app = create_app(gateway)
+    if "email" in found and settings.email_imap_url is not None:
+        imap = Server.of(settings.email_imap_url.get_secret_value(), IMAP_PORTS)
+        reader = mailbox.Mailbox(imap, settings.email_address or "", mailbox.taker(gateway))
+        threading.Thread(target=reader.run, args=(stop,), name="mailbox", daemon=True).start()
     try:
         uvicorn.run(app, host=settings.gateway_host, port=settings.gateway_port, log_level="warning")
     finally:

@@ -2,7 +2,8 @@
 
 `object: "page"` is Messenger (channel `facebook`), `object: "instagram"` is Instagram. Each
 `entry[].messaging[]` item is a message (`message.mid`, `sender.id`), an echo of our own (ignored),
-a delivery (`delivery.mids`), or a read (`read.watermark` on Messenger, `read.mid` on Instagram).
+a delivery (`delivery.mids`), a read (`read.watermark` on Messenger, `read.mid` on Instagram), or a
+reaction (`reaction.action`: react or unreact), which is no question.
 `standby` entries belong to another app of the page (handover protocol) and are ignored.
 """
 
@@ -14,7 +15,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from services.gateway.events import Answer, Event, Incoming, Request, Status, from_unix, with_media
+from services.gateway.events import (
+    Answer,
+    Event,
+    Incoming,
+    Reaction,
+    Request,
+    Status,
+    from_unix,
+    with_media,
+)
 from shared.sop.contracts import Channel, MediaKind
 
 LIMIT = 2000  # Messenger's text limit
@@ -29,6 +39,7 @@ KINDS = {
     "file": MediaKind.document,
     "location": MediaKind.location,
     "sticker": MediaKind.sticker,
+    "like_heart": MediaKind.sticker,  # Instagram's heart sent as a message
 }
 
 
@@ -69,6 +80,7 @@ class _Messaging(_Loose):
     message: _Message | None = None
     delivery: _Delivery | None = None
     read: _Read | None = None
+    reaction: dict[str, Any] | None = None
 
 
 class _Entry(_Loose):
@@ -98,6 +110,8 @@ def parse(body: Any) -> list[Event]:
 def _events(channel: Channel, item: _Messaging) -> list[Event]:
     # Dated by the platform; a delivery, which carries no timestamp, when it reaches us.
     at = from_unix(item.timestamp, 1000) if item.timestamp is not None else datetime.now(UTC)
+    if item.reaction is not None:
+        return [Reaction(channel)]
     if item.message is not None:
         message = item.message
         if message.is_echo:
@@ -109,7 +123,10 @@ def _events(channel: Channel, item: _Messaging) -> list[Event]:
             return [replace(base, text=message.text.strip())]
         attachment = message.attachments[0] if message.attachments else None
         kind = KINDS.get(attachment.type, MediaKind.other) if attachment else MediaKind.other
-        url = (attachment.payload or {}).get("url") if attachment else None
+        payload = (attachment.payload or {}) if attachment else {}
+        if payload.get("sticker_id"):  # Messenger's stickers (its thumbs-up too) come as images
+            kind = MediaKind.sticker
+        url = payload.get("url")
         media_id = str(url)[:500] if url else None
         return [replace(base, text=with_media(None, kind), media_kind=kind, media_id=media_id)]
     if item.delivery is not None:

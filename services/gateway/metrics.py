@@ -9,9 +9,25 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-WEBHOOK_OUTCOMES = ("accepted", "duplicate", "ignored", "bad_signature", "malformed", "unavailable")
+# reaction: an emoji reaction added or taken off (no case); group: a message in a group chat (no
+# case), group_addressed: one addressing the bot there (answered once: write privately).
+# E-mail counts each mail read: automatic (out-of-office, lists, reports: never answered) and
+# refused (hostile HTML, nothing readable) besides the others.
+WEBHOOK_OUTCOMES = (
+    "accepted",
+    "duplicate",
+    "ignored",
+    "reaction",
+    "group",
+    "group_addressed",
+    "automatic",
+    "refused",
+    "bad_signature",
+    "malformed",
+    "unavailable",
+)
 SEND_OUTCOMES = ("sent", "template", "retried", "refused", "window_closed", "no_platform")
-CHANNELS = ("whatsapp", "telegram", "facebook", "instagram", "web")
+CHANNELS = ("whatsapp", "telegram", "facebook", "instagram", "web", "x", "email")
 # The website chat box's own refusals (services/gateway/web.py), counted on channel `web`.
 WEB_OUTCOMES = ("bad_origin", "too_large", "rate_limited", "honeypot")
 

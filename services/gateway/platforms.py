@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from services.gateway import meta, telegram, whatsapp
+from services.gateway import mail, meta, smtp, telegram, whatsapp, x
 from services.gateway.events import Answer, Event, Request
 from shared.runtime.settings import Settings
 from shared.sop.contracts import TEXT_LIMIT, Channel
@@ -33,7 +33,14 @@ class Platform:
     app_secret: str | None = None
     verify_token: str | None = None
     secret_token: str | None = None
-    # Telegram has no delivery receipts: an accepted send is the delivery.
+    # A platform's own proof on each webhook (X's signature), and its URL check (X's CRC).
+    check: Callable[[Any, bytes], bool] | None = None
+    crc: Callable[[str], dict[str, str]] | None = None
+    # E-mail: its own send (SMTP, not an HTTP call), and its own message, built in the question's
+    # thread from (account, text, key, ticket, is_reply, (question's id, its text) or None).
+    post: Callable[[Request], Answer] | None = None
+    compose: Callable[[str, str, str, str | None, bool, tuple[str, str] | None], Request] | None = None
+    # Telegram and X have no delivery receipts: an accepted send is the delivery.
     delivered_on_send: bool = False
     # A channel with a lower limit than its platform's (Instagram: 1000 against Messenger's 2000).
     channel_limits: dict[Channel, int] = field(default_factory=dict)
@@ -87,7 +94,9 @@ def platforms(settings: Settings) -> dict[str, Platform]:
             name="telegram",
             channels=(Channel.telegram,),
             limit=telegram.LIMIT,
-            parse=telegram.parse,
+            parse=functools.partial(
+                telegram.parse, bot=telegram.Bot.of(_secret(s.telegram_bot_token), s.telegram_bot_username)
+            ),
             text_request=functools.partial(
                 telegram.text_request, s.telegram_api_url, _secret(s.telegram_bot_token)
             ),
@@ -117,11 +126,50 @@ def platforms(settings: Settings) -> dict[str, Platform]:
             read_answer=_no_webhook,
             local=True,
         )
+    if _all_set(s.x_consumer_secret, s.x_access_token):
+        consumer_secret = _secret(s.x_consumer_secret)
+        found["x"] = Platform(
+            name="x",
+            channels=(Channel.x,),
+            limit=x.LIMIT,
+            parse=x.parse,
+            text_request=functools.partial(x.text_request, s.x_api_url, _secret(s.x_access_token)),
+            read_answer=x.read_answer,
+            check=functools.partial(x.authentic, consumer_secret),
+            crc=functools.partial(x.crc_response, consumer_secret),
+            delivered_on_send=True,
+        )
+    if _all_set(s.email_imap_url, s.email_smtp_url, s.email_address):
+        address = s.email_address or ""
+        relay = smtp.Server.of(_secret(s.email_smtp_url), smtp.SMTP_PORTS)
+        found["email"] = Platform(
+            name="email",
+            channels=(Channel.email,),
+            limit=TEXT_LIMIT,  # one mail, however long
+            parse=_no_webhook,
+            text_request=_no_webhook,
+            read_answer=_no_webhook,
+            post=functools.partial(smtp.smtp_post, relay, address),
+            compose=functools.partial(_mail, address),
+        )
     return found
 
 
 def _no_webhook(*_args: Any) -> Any:
-    raise NotImplementedError("the website chat box has no webhook and no send API")
+    raise ValueError("no webhook here: the website box asks through /widget/, e-mail comes from the mailbox")
+
+
+def _mail(
+    address: str,
+    to: str,
+    text: str,
+    key: str,
+    ticket: str | None,
+    is_reply: bool,
+    question: tuple[str, str] | None,
+) -> Request:
+    thread = mail.thread_of(*question) if question else None
+    return mail.mail_request(mail.answer(address, to, text, ticket, thread, key=key, automatic=not is_reply))
 
 
 def _whatsapp_template(

@@ -65,16 +65,28 @@ class ToSend:
     account: str
     text: str
     is_reply: bool
+    inquiry_id: str | None = None
+    ticket: str | None = None
 
 
 def to_send(body: bytes) -> ToSend:
     """Decode what came on bamsos.replies; raises ValidationError for anything else."""
     try:
         reply = Reply.model_validate_json(body)
-        return ToSend(reply.reply_id, reply.channel, reply.account, reply.text, is_reply=True)
+        return ToSend(
+            reply.reply_id, reply.channel, reply.account, reply.text, True, reply.inquiry_id, reply.ticket
+        )
     except ValidationError:
         notice = CitizenNotice.model_validate_json(body)
-        return ToSend(notice.notice_id, notice.channel, notice.account, notice.text, is_reply=False)
+        return ToSend(
+            notice.notice_id,
+            notice.channel,
+            notice.account,
+            notice.text,
+            False,
+            notice.inquiry_id,
+            notice.ticket,
+        )
 
 
 class TryLater(Exception):
@@ -154,6 +166,10 @@ class Sender:
             # Only a platform with a service window cares when the citizen last wrote.
             windowed = platform.service_window is not None
             last = book.last_message_at(db, label, reply.account) if windowed else None
+            # E-mail answers in the question's thread.
+            question = (
+                book.question_of(db, reply.inquiry_id) if platform.compose and reply.inquiry_id else None
+            )
         if state is not None:
             # Sent before this delivery (a redelivery): only the receipt may still be owed.
             if platform.delivered_on_send and reply.is_reply and state == "sent":
@@ -162,16 +178,18 @@ class Sender:
         if platform.local:
             self._keep_for_visitor(reply)
             return
-        requests, via_template = self._requests(platform, reply, last)
+        requests, via_template = self._requests(platform, reply, last, question)
         if not requests:
             self.metrics.sends.labels(label, "window_closed").inc()
             detail = "past the 24-hour window and no BAMSOS_WHATSAPP_TEMPLATE is set"
             self._dead(channel, delivery, Rejected("window_closed", detail))
             return
+        delivered = platform.delivered_on_send
         for part, request in enumerate(requests):
             if part in done:
                 continue
             answer = self._send(connection, label, platform, request)
+            delivered = delivered or answer.delivered
             if not answer.accepted:
                 outcome = "window_closed" if answer.window_closed else "refused"
                 self.metrics.sends.labels(label, outcome).inc()
@@ -189,7 +207,7 @@ class Sender:
                 note = f"Dikirim dengan templat WhatsApp '{platform.template_name}': lewat jendela 24 jam."
                 controlcard.note_reply(db, reply.key, note)
         self.metrics.sends.labels(label, "template" if via_template else "sent").inc()
-        if platform.delivered_on_send and reply.is_reply:
+        if delivered and reply.is_reply:
             self._receipt(channel, reply, at)
 
     def _keep_for_visitor(self, reply: ToSend) -> None:
@@ -211,9 +229,12 @@ class Sender:
         self.metrics.sends.labels(reply.channel.value, "sent").inc()
 
     def _requests(
-        self, platform: Platform, reply: ToSend, last: datetime | None
+        self, platform: Platform, reply: ToSend, last: datetime | None, question: tuple[str, str] | None
     ) -> tuple[list[Request], bool]:
         """The messages to send, and whether they are the template (past the service window)."""
+        if platform.compose is not None:  # one mail, in the question's thread
+            r = reply
+            return [platform.compose(r.account, r.text, r.key, r.ticket, r.is_reply, question)], False
         window = platform.service_window
         if window is not None and last is not None and self.now() - last > window:
             if platform.template_request is None or not reply.is_reply:
@@ -229,17 +250,7 @@ class Sender:
         for attempt in range(self.attempts):
             self._pace(connection, label)
             started = time.perf_counter()
-            try:
-                response = self.http.post(request.url, json=request.body, headers=request.headers)
-                try:
-                    body = response.json()
-                except ValueError:
-                    body = None
-                answer = platform.read_answer(response.status_code, body)
-                if answer.retry and answer.retry_after is None:
-                    answer = replace(answer, retry_after=_retry_after(response.headers.get("retry-after")))
-            except httpx.HTTPError:
-                answer = Answer(accepted=False, retry=True)
+            answer = self._call(platform, request)
             if answer.accepted:
                 self.metrics.send_seconds.labels(label).observe(time.perf_counter() - started)
             if not answer.retry:
@@ -249,6 +260,23 @@ class Sender:
             log.warning("send_retry", channel=label, attempt=attempt + 1, wait=wait)
             connection.sleep(min(wait, 60.0))
         raise TryLater(label)
+
+    def _call(self, platform: Platform, request: Request) -> Answer:
+        """The platform's answer to one call: its HTTP API's, or e-mail's own send."""
+        if platform.post is not None:
+            return platform.post(request)
+        try:
+            response = self.http.post(request.url, json=request.body, headers=request.headers)
+        except httpx.HTTPError:
+            return Answer(accepted=False, retry=True)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        answer = platform.read_answer(response.status_code, body)
+        if answer.retry and answer.retry_after is None:
+            answer = replace(answer, retry_after=_retry_after(response.headers.get("retry-after")))
+        return answer
 
     def _pace(self, connection: Any, label: str) -> None:
         """At most one call per `interval` seconds per channel (sleeping keeps the broker's heartbeat)."""

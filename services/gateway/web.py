@@ -34,7 +34,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from services.gateway import webbook
-from services.gateway.events import Incoming, Status
+from services.gateway.events import Event, Incoming, Status
 from services.gateway.publisher import Unavailable
 from services.gateway.webguard import COOKIE, COOKIE_DAYS, MAX_BODY_BYTES, WebBox, new_visitor
 from shared.runtime import logs
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 log = logs.get("bamsos.gateway")
 SCRIPT = Path(__file__).parent / "static" / "bamsos.js"
 POLL_SECONDS = 1.0  # how soon an answer kept for the visitor shows in their open box
-Take = Callable[["Gateway", list[Incoming | Status]], list[tuple[str, str]]]
+Take = Callable[["Gateway", list[Event]], list[tuple[str, str]]]
 
 
 def routes(gateway: Gateway, box: WebBox, take: Take) -> list[Route]:
@@ -182,7 +182,7 @@ def _received(gateway: Gateway, take: Take, visitor: str, ids: list[int]) -> Non
         if ids:
             webbook.mark_seen(db, ids, now)
         owed = webbook.receipts_owed(db, visitor)
-    statuses: list[Incoming | Status] = [
+    statuses: list[Event] = [
         Status(channel=Channel.web, state="delivered", at=at, message_id=reply_id) for reply_id, at in owed
     ]
     if statuses:

@@ -2,8 +2,9 @@
 
 Webhook: `entry[].changes[].value` holds `messages[]` (what citizens sent, with `contacts[]` for
 their profile names) and `statuses[]` (what became of what we sent: sent, delivered, read,
-failed). Send: `POST {api}/{phone_number_id}/messages` with a bearer token; the answer's
-`messages[0].id` (a `wamid`) names the message in later status webhooks.
+failed); a citizen's emoji reaction comes as a message of `type: reaction`. Send:
+`POST {api}/{phone_number_id}/messages` with a bearer token; the answer's `messages[0].id` (a
+`wamid`) names the message in later status webhooks.
 """
 
 from __future__ import annotations
@@ -14,7 +15,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.gateway.events import Answer, Event, Incoming, Request, Status, from_unix, with_media
+from services.gateway.events import (
+    Answer,
+    Event,
+    Incoming,
+    Reaction,
+    Request,
+    Status,
+    from_unix,
+    with_media,
+)
 from shared.sop.contracts import Channel, MediaKind
 
 LIMIT = 4096  # characters in one text message
@@ -109,7 +119,11 @@ def parse(body: Any) -> list[Event]:
         for change in entry.changes:
             value = change.value
             names = {c.wa_id: c.profile.name for c in value.contacts if c.profile}
-            events += [_incoming(m, names.get(m.sender)) for m in value.messages]
+            # A reaction (`type: reaction`; taken off: no `emoji`) is a message of its own on WhatsApp.
+            events += [
+                Reaction(Channel.whatsapp) if m.type == "reaction" else _incoming(m, names.get(m.sender))
+                for m in value.messages
+            ]
             events += [_status(s) for s in value.statuses if s.status in STATES]
     return events
 

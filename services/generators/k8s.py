@@ -68,7 +68,7 @@ CLUSTER_SETTINGS: dict[str, Any] = {
 # comes from CloudNativePG), and the crash tests' failpoint, which has no place in a deployment.
 PER_POD_SETTINGS = ("amqp_url", "database_url")
 TEST_ONLY_SETTINGS = ("crash_at", "frozen_now")
-PLATFORM_PREFIXES = ("whatsapp_", "telegram_", "meta_", "web_")
+PLATFORM_PREFIXES = ("whatsapp_", "telegram_", "meta_", "web_", "x_", "email_")
 
 # KEDA: one more copy per this many ready messages (one prefetch window), from two to four
 # (two, so that losing a node pauses nothing; past four PostgreSQL, not the workers, is the bound).

@@ -1,9 +1,10 @@
 """Intake: registers every citizen inquiry (SOP steps 1 and 2), gives it a ticket, opens its
 control card and acknowledges it to the citizen.
 
-Two kinds of message are not new questions and open no case: a status request naming a ticket
-("cek status BMS-261130-0042"), answered with where that case stands if it is the asker's own, and
-a rating answering the satisfaction survey within `BAMSOS_SURVEY_HOURS`, recorded on the case.
+Three kinds of message are not new questions and open no case: a status request naming a ticket
+("cek status BMS-261130-0042"), answered with where that case stands if it is the asker's own; a
+rating answering the satisfaction survey within `BAMSOS_SURVEY_HOURS`, recorded on the case; and,
+within that window too, a sticker or a message of emoji only ("👍"): the citizen's thanks, counted.
 
 An inquiry is the same inquiry when its (channel, upstream id) is the same, whatever its AMQP
 message id: a connector that publishes it twice makes one registration and one acknowledgement.
@@ -26,6 +27,7 @@ from shared.sop.citizen import (
     points,
     rating,
     status_request,
+    thank_you,
 )
 from shared.sop.context import Context, pipeline_context
 from shared.sop.contracts import Inquiry, InquiryRegistered, NoticeKind, Role, schema_name
@@ -44,6 +46,8 @@ def take(inquiry: Inquiry, ctx: Context) -> list[Outgoing]:
         rated = take_rating(inquiry, ctx)
         if rated is not None:
             return rated
+    if thank_you(inquiry.text, inquiry.media_kind) and thanked(inquiry, ctx):
+        return []
     return register(inquiry, ctx)
 
 
@@ -111,6 +115,17 @@ def take_rating(inquiry: Inquiry, ctx: Context) -> list[Outgoing] | None:
             ticket=case.ticket,
         )
     ]
+
+
+def thanked(inquiry: Inquiry, ctx: Context) -> bool:
+    """A sticker or emoji after the asker's case was answered and surveyed, within the survey's
+    window: their thanks, counted and let be. False when no answer came lately: a question then."""
+    since = ctx.clock.now() - timedelta(hours=ctx.citizen.survey_hours)
+    if cases.surveyed_case(ctx, inquiry.channel, inquiry.account, since) is None:
+        return False
+    channel = inquiry.channel.value
+    ctx.on_commit(lambda: ctx.metrics.thank_yous.labels(channel).inc())
+    return True
 
 
 def register(inquiry: Inquiry, ctx: Context) -> list[Outgoing]:

@@ -2,7 +2,8 @@
 webhooks they send, built from the platforms' documented request and response shapes.
 
 `FakePlatforms` serves WhatsApp's `POST /{phone_number_id}/messages`, Telegram's
-`POST /bot{token}/sendMessage` and Meta's `POST /me/messages` on one local port, records every
+`POST /bot{token}/sendMessage`, Meta's `POST /me/messages` and X's
+`POST /2/dm_conversations/with/{participant_id}/messages` on one local port, records every
 call, and answers as the platform does (or as a test scripts it: a 429 with Retry-After, a 500, a
 refusal). The `*_webhook` functions build the bodies the platforms post to the gateway, and
 `signature` signs one as WhatsApp and Meta do.
@@ -10,6 +11,7 @@ refusal). The `*_webhook` functions build the bodies the platforms post to the g
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import itertools
@@ -32,7 +34,7 @@ from starlette.routing import Route
 
 @dataclass(frozen=True)
 class Call:
-    platform: str  # whatsapp, telegram, meta
+    platform: str  # whatsapp, telegram, meta, x
     path: str
     headers: dict[str, str]
     body: dict[str, Any]
@@ -45,7 +47,7 @@ class Call:
         body = self.body
         if self.platform == "whatsapp":
             text = body.get("text", {}).get("body")
-        elif self.platform == "telegram":
+        elif self.platform in ("telegram", "x"):
             text = body.get("text")
         else:
             text = body.get("message", {}).get("text")
@@ -74,7 +76,7 @@ class FakePlatforms:
     def sent(self, platform: str | None = None) -> list[Call]:
         """The accepted calls (to one platform)."""
         with self._lock:
-            return [c for c in self.calls if c.answered == 200 and platform in (None, c.platform)]
+            return [c for c in self.calls if 200 <= c.answered < 300 and platform in (None, c.platform)]
 
     # --- the server ---------------------------------------------------------------------------
 
@@ -83,6 +85,7 @@ class FakePlatforms:
         routes = [  # /me/messages first: WhatsApp's /{phone_number_id}/messages would match it too
             Route("/me/messages", self._meta, methods=["POST"]),
             Route("/bot{token}/sendMessage", self._telegram, methods=["POST"]),
+            Route("/2/dm_conversations/with/{participant_id}/messages", self._x, methods=["POST"]),
             Route("/{phone_number_id}/messages", self._whatsapp, methods=["POST"]),
         ]
         config = uvicorn.Config(Starlette(routes=routes), host="127.0.0.1", port=port, log_level="warning")
@@ -106,11 +109,15 @@ class FakePlatforms:
     def __exit__(self, *_exc: object) -> None:
         self.stop()
 
-    async def _answer(self, platform: str, request: Request, accepted: dict[str, Any]) -> Response:
+    async def _answer(
+        self, platform: str, request: Request, accepted: dict[str, Any], accepted_status: int = 200
+    ) -> Response:
         body = await request.json()
         with self._lock:
             status, answer, headers = (
-                self.planned[platform].popleft() if self.planned[platform] else (200, accepted, {})
+                self.planned[platform].popleft()
+                if self.planned[platform]
+                else (accepted_status, accepted, {})
             )
             self.calls.append(Call(platform, request.url.path, dict(request.headers), body, status, answer))
         return JSONResponse(answer, status_code=status, headers=headers)
@@ -135,6 +142,16 @@ class FakePlatforms:
             "date": int(time.time()),
         }
         return await self._answer("telegram", request, {"ok": True, "result": result})
+
+    async def _x(self, request: Request) -> Response:
+        if not request.headers.get("authorization", "").startswith("Bearer "):
+            return JSONResponse({"title": "Unauthorized", "status": 401}, status_code=401)
+        participant = request.path_params["participant_id"]
+        data = {
+            "dm_conversation_id": f"{participant}-1000000001",
+            "dm_event_id": str(1_800_000 + next(self._ids)),
+        }
+        return await self._answer("x", request, {"data": data}, accepted_status=201)
 
     async def _meta(self, request: Request) -> Response:
         recipient = (await request.json()).get("recipient", {}).get("id")
@@ -230,3 +247,113 @@ def meta_text(mid: str, sender: str, text: str) -> dict[str, Any]:
         "timestamp": _unix(None) * 1000,
         "message": {"mid": mid, "text": text},
     }
+
+
+# --- what is no question: reactions, and group chats ----------------------------------------------
+
+
+def whatsapp_reaction(wamid: str, sender: str, reacted_to: str, emoji: str | None) -> dict[str, Any]:
+    """A citizen's reaction to one of our messages; `emoji=None`: the reaction taken off (WhatsApp
+    then leaves the `emoji` field out)."""
+    reaction: dict[str, Any] = {"message_id": reacted_to}
+    if emoji is not None:
+        reaction["emoji"] = emoji
+    message = {"from": sender, "id": wamid, "timestamp": str(_unix(None)), "type": "reaction"}
+    return whatsapp_webhook(
+        {
+            "metadata": {"display_phone_number": "6281100000000", "phone_number_id": "106540352242922"},
+            "contacts": [{"profile": {"name": "Warga"}, "wa_id": sender}],
+            "messages": [{**message, "reaction": reaction}],
+        }
+    )
+
+
+def meta_reaction(
+    sender: str, mid: str, action: str = "react", emoji: str = "\u2764\ufe0f"
+) -> dict[str, Any]:
+    """A `message_reactions` messaging item (Messenger and Instagram alike); unreact carries no emoji."""
+    reaction: dict[str, Any] = {"mid": mid, "action": action}
+    if action == "react":
+        reaction |= {"reaction": "love", "emoji": emoji}
+    return {
+        "sender": {"id": sender},
+        "recipient": {"id": "PAGE_ID"},
+        "timestamp": _unix(None) * 1000,
+        "reaction": reaction,
+    }
+
+
+def telegram_reaction(update_id: int, chat_id: int, message_id: int, emoji: str | None) -> dict[str, Any]:
+    """A `message_reaction` update (the bot must be an administrator of a group, or in a private
+    chat, and ask for it in `allowed_updates`); `emoji=None`: the reaction taken off."""
+    new = [{"type": "emoji", "emoji": emoji}] if emoji else []
+    old = [] if emoji else [{"type": "emoji", "emoji": "\U0001f44d"}]
+    reaction = {
+        "chat": {"id": chat_id, "type": "private", "first_name": "Warga"},
+        "message_id": message_id,
+        "user": {"id": chat_id, "is_bot": False, "first_name": "Warga"},
+        "date": _unix(None),
+        "old_reaction": old,
+        "new_reaction": new,
+    }
+    return {"update_id": update_id, "message_reaction": reaction}
+
+
+def telegram_group_text(
+    update_id: int,
+    chat_id: int,
+    message_id: int,
+    text: str,
+    *,
+    chat_type: str = "supergroup",
+    entities: list[dict[str, Any]] | None = None,
+    reply_to: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A text message in a group chat (`chat.type` group, supergroup or channel), with its entities
+    (a `mention` of the bot) or the message it replies to."""
+    message: dict[str, Any] = {
+        "message_id": message_id,
+        "from": {"id": 777001, "is_bot": False, "first_name": "Warga"},
+        "chat": {"id": chat_id, "title": "Warga RT 05", "type": chat_type},
+        "date": _unix(None),
+        "text": text,
+    }
+    if entities is not None:
+        message["entities"] = entities
+    if reply_to is not None:
+        message["reply_to_message"] = reply_to
+    return {"update_id": update_id, "message": message}
+
+
+# --- X's Account Activity API -----------------------------------------------------------------
+
+
+def x_signature(consumer_secret: str, body: bytes) -> str:
+    """The `x-twitter-webhooks-signature` header X sends: base64, not hex as Meta's."""
+    digest = hmac.new(consumer_secret.encode(), body, hashlib.sha256).digest()
+    return "sha256=" + base64.b64encode(digest).decode()
+
+
+def x_dm(
+    event_id: str, sender: str, text: str, *, to: str = "1580000000000000000", name: str = "Warga"
+) -> dict[str, Any]:
+    """An Account Activity webhook body with one direct message to the subscribed account `to`."""
+    created = {
+        "type": "message_create",
+        "id": event_id,
+        "created_timestamp": str(_unix(None) * 1000),
+        "message_create": {
+            "target": {"recipient_id": to},
+            "sender_id": sender,
+            "source_app_id": "268278",
+            "message_data": {
+                "text": text,
+                "entities": {"hashtags": [], "symbols": [], "user_mentions": [], "urls": []},
+            },
+        },
+    }
+    users = {
+        sender: {"id": sender, "name": name, "screen_name": "warga_pku", "protected": False},
+        to: {"id": to, "name": "Disdukcapil", "screen_name": "disdukcapil", "protected": False},
+    }
+    return {"for_user_id": to, "direct_message_events": [created], "users": users}

@@ -2,10 +2,10 @@
 
 Each inquiry of the feed goes to the local gateway as its platform would post it (a signed
 WhatsApp webhook, a Telegram update with the secret token, a signed Messenger or Instagram
-webhook, or the website chat box's question from the office's page); the answers land on
-`FakePlatforms`, and for WhatsApp and Meta the delivery webhook comes back for each answer
-received, as the platforms send it once the citizen's phone has it. The website's few visitors
-keep their box open: each reads its stream, which is the delivery there.
+webhook, a signed X direct message, or the website chat box's question from the office's page);
+the answers land on `FakePlatforms`, and for WhatsApp and Meta the delivery webhook comes back for
+each answer received, as the platforms send it once the citizen's phone has it. The website's few
+visitors keep their box open: each reads its stream, which is the delivery there.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from shared.devtools.fake_platforms import (
     telegram_text,
     whatsapp_status,
     whatsapp_text,
+    x_dm,
+    x_signature,
 )
 from shared.sop.contracts import Channel, Inquiry
 
@@ -42,15 +44,17 @@ SECRETS = {
     "BAMSOS_META_APP_SECRET": "demo-meta-secret",
     "BAMSOS_META_PAGE_TOKEN": "demo-page-token",
     "BAMSOS_WEB_SECRET": "demo-web-secret",
+    "BAMSOS_X_CONSUMER_SECRET": "demo-x-consumer-secret",
+    "BAMSOS_X_ACCESS_TOKEN": "demo-x-access-token",
 }
-CHANNELS = (Channel.whatsapp, Channel.telegram, Channel.facebook, Channel.instagram, Channel.web)
+CHANNELS = (Channel.whatsapp, Channel.telegram, Channel.facebook, Channel.instagram, Channel.x, Channel.web)
 SITE = "http://disdukcapil.demo.invalid"  # the office's site the box is on (only its Origin is sent)
 WEB_VISITORS = 4  # the website's citizens, each with the box open (streams per address are bounded)
 
 
 def gateway_env(fake: FakePlatforms, port: int) -> dict[str, str]:
     """The settings that point a gateway at the fakes, on `port`."""
-    urls = {f"BAMSOS_{p}_API_URL": fake.url for p in ("WHATSAPP", "TELEGRAM", "META")}
+    urls = {f"BAMSOS_{p}_API_URL": fake.url for p in ("WHATSAPP", "TELEGRAM", "META", "X")}
     # Every demo visitor writes from 127.0.0.1: the per-address pace would hold them back.
     web = {"BAMSOS_WEB_ORIGINS": SITE, "BAMSOS_WEB_MESSAGES_PER_MINUTE": "100000"}
     return {**SECRETS, **urls, **web, "BAMSOS_GATEWAY_PORT": str(port)}
@@ -99,6 +103,14 @@ class GatewayFeed:
             return f"{chat}:{message_id}"
         if channel is Channel.web:
             return self._ask_on_website(inquiry)
+        if channel is Channel.x:
+            sender = str(10**18 + zlib.crc32(inquiry.account.encode()))
+            raw = json.dumps(
+                x_dm(f"18{inquiry.id[:16]}", sender, inquiry.text, name=inquiry.name or "Warga")
+            ).encode()
+            secret = SECRETS["BAMSOS_X_CONSUMER_SECRET"]
+            self._post("x", raw, {"x-twitter-webhooks-signature": x_signature(secret, raw)})
+            return f"18{inquiry.id[:16]}"
         object_ = "page" if channel is Channel.facebook else "instagram"
         mid = f"m_{inquiry.id}"
         sender = str(zlib.crc32(inquiry.account.encode()))
@@ -143,7 +155,7 @@ class GatewayFeed:
         response.raise_for_status()
 
     def _confirm_deliveries(self) -> None:
-        """For each answer the fakes accepted, the platform's delivery webhook (Telegram has none)."""
+        """For each answer the fakes accepted, the platform's delivery webhook (Telegram and X have none)."""
         while not self._stop.wait(0.2):
             calls = self.fake.sent()
             for call in calls[self._confirmed :]:

@@ -133,6 +133,9 @@ class Settings(BaseSettings):
     telegram_secret_token: SecretStr | None = None
     telegram_bot_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"
+    # The bot's @username, to tell a group message that mentions it (a reply to the bot is told
+    # without it): such a message gets the one fixed answer asking to write privately.
+    telegram_bot_username: str | None = None
     meta_verify_token: SecretStr | None = None
     meta_app_secret: SecretStr | None = None
     meta_page_token: SecretStr | None = None
@@ -144,6 +147,17 @@ class Settings(BaseSettings):
     web_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     web_secret: SecretStr | None = None
     web_messages_per_minute: PositiveInt = 6
+    # X direct messages (Account Activity API): the app's consumer secret signs the webhooks and
+    # answers the CRC check; the account's OAuth 2.0 user token (dm.write) sends.
+    x_consumer_secret: SecretStr | None = None
+    x_access_token: SecretStr | None = None
+    x_api_url: str = "https://api.x.com"
+    # E-mail: the office's mailbox read over IMAP (imaps://user:pass@host:993/INBOX, or imap://…:143
+    # with STARTTLS), answers sent over SMTP (smtp://user:pass@host:587 with STARTTLS, or smtps://…:465)
+    # from the office's address. On when all three are set.
+    email_imap_url: SecretStr | None = None
+    email_smtp_url: SecretStr | None = None
+    email_address: str | None = None
     # The staff's web console (services/console/): where it listens, the key that signs its session
     # cookies (unset: a random one each start, so a restart logs everyone out, with a warning), and
     # whether the cookie is sent only over HTTPS (true behind TLS; false for local http).

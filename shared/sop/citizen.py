@@ -5,6 +5,8 @@ A **status request** is a short message naming a ticket ("cek status BMS-261130-
 bms 261130 0042?", "cek tiket BMS2611300042"): a ticket-like token, a word such as status, cek or
 tiket, and little else. A **rating** is a message that is only a score on the scale of the survey
 the case was sent: a digit ("3", "3/4", "3 dari 4"), stars ("⭐⭐⭐"), or one of the scale's words.
+A **thank-you** is a sticker or a message of emoji only ("👍", "🙏🙏"): after an answer, within the
+survey's window, it is the citizen's thanks, not a question.
 
 The survey is the Survei Kepuasan Masyarakat's own (PermenPANRB 14/2017): a 4-point scale, 1 tidak
 baik, 2 kurang baik, 3 baik, 4 sangat baik; the index is the mean x 25 (25-100), graded A (Sangat
@@ -18,14 +20,19 @@ from __future__ import annotations
 import functools
 import re
 import string
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from shared.runtime.errors import ConfigError
-from shared.sop.contracts import NoticeKind
+from shared.sop.contracts import MediaKind, NoticeKind
 from shared.sop.office import DEFAULT_TICKET_PREFIX
+
+# A ticket of any office (prefixes are 2-6 letters), for where the office is not yet known: the
+# gateway reading an e-mail's subject.
+ANY_TICKET = re.compile(r"\b[A-Z]{2,6}[\s\-_.]*\d{6}[\s\-_.]*\d{4,}\b", re.IGNORECASE)
 
 
 @functools.cache
@@ -135,6 +142,23 @@ def may_be_rating(text: str) -> bool:
     return any(rating(text, scale) is not None for scale in RATING_WORDS)
 
 
+# What joins emoji into one (zero-width joiner, variation selectors, the keycap) besides the
+# emoji themselves (Unicode's "other symbol" and the skin-tone modifiers).
+_EMOJI_GLUE = {"\u200d", "\ufe0e", "\ufe0f", "\u20e3"}
+
+
+def thank_you(text: str, media_kind: MediaKind | None) -> bool:
+    """Whether a message is a sticker or emoji only: thanks when it follows an answer."""
+    if media_kind == MediaKind.sticker:
+        return True
+    if media_kind is not None:
+        return False
+    chars = [ch for ch in text if not ch.isspace()]
+    return any(unicodedata.category(ch) == "So" for ch in chars) and all(
+        unicodedata.category(ch) in ("So", "Sk") or ch in _EMOJI_GLUE for ch in chars
+    )
+
+
 def points(score: int, scale: int) -> float:
     """A rating as points on the regulation's 4-point scale."""
     return LEGACY_POINTS[score] if scale == LEGACY_SCALE else float(score)
@@ -166,6 +190,7 @@ FIELDS: dict[NoticeKind, frozenset[str]] = {
     NoticeKind.thanks: frozenset({"ticket", "rating", "scale", "rating_word"}),
     NoticeKind.unknown_ticket: frozenset({"ticket"}),
     NoticeKind.issued: frozenset({"ticket", "number", "document"}),
+    NoticeKind.private_only: frozenset(),
 }
 ANSWERED = "answered"  # the status text of a case already answered, with {ticket} and {answered_at}
 PRIVACY = "privasi"  # added to the first acknowledgement an account receives

@@ -176,6 +176,7 @@ class NoticeKind(StrEnum):
     thanks = "thanks"  # for the rating
     unknown_ticket = "unknown_ticket"  # a status request for no case of this account
     issued = "issued"  # the document a case waited for was issued (the daily document import)
+    private_only = "private_only"  # a group chat addressed the bot: write to us privately (no case)
 
 
 class CitizenNotice(Message):

@@ -34,6 +34,7 @@ class SopMetrics:
     citizen_notices: Counter
     status_requests: Counter
     ratings: Counter
+    thank_yous: Counter
     rating_points: Counter
 
     def start_at_zero(self) -> None:
@@ -43,6 +44,7 @@ class SopMetrics:
             for topic in [*Topic, "unknown"]:
                 self.inquiries.labels(channel.value, str(topic))
             self.ratings.labels(channel.value)
+            self.thank_yous.labels(channel.value)
             self.rating_points.labels(channel.value)
         for step, role in STEP_ROLE_LABELS:
             self.breaches.labels(step, role)
@@ -96,6 +98,12 @@ def build_sop_metrics(registry: CollectorRegistry) -> SopMetrics:
             "bamsos_status_requests_total",
             "Status requests by chat, by outcome (answered, or unknown_ticket: no case of that account).",
             ["outcome"],
+            registry=registry,
+        ),
+        thank_yous=Counter(
+            "bamsos_citizen_thank_yous_total",
+            "Stickers and emoji-only messages after an answer, within the survey's window: thanks, no case.",
+            ["channel"],
             registry=registry,
         ),
         ratings=Counter(

@@ -12,6 +12,7 @@ from shared.runtime.settings import Settings
 WA_VERIFY, WA_SECRET, WA_TOKEN, WA_PHONE = "wa-verify", "wa-app-secret", "wa-access-token", "106540352242922"
 TG_SECRET, TG_BOT = "tg-secret-token", "123456:ABC-bot-token"
 META_VERIFY, META_SECRET, META_TOKEN = "meta-verify", "meta-app-secret", "meta-page-token"
+X_SECRET, X_TOKEN = "x-consumer-secret", "x-user-access-token"
 
 
 SECRETS = {
@@ -23,11 +24,13 @@ SECRETS = {
     "meta_verify_token",
     "meta_app_secret",
     "meta_page_token",
+    "x_consumer_secret",
+    "x_access_token",
 }
 
 
 def with_platforms(settings: Settings, **changes: Any) -> Settings:
-    """`settings` with WhatsApp, Telegram and Meta on (a `None` turns a secret off)."""
+    """`settings` with WhatsApp, Telegram, Meta and X on (a `None` turns a secret off)."""
     secrets: dict[str, Any] = {
         "whatsapp_verify_token": WA_VERIFY,
         "whatsapp_app_secret": WA_SECRET,
@@ -38,6 +41,8 @@ def with_platforms(settings: Settings, **changes: Any) -> Settings:
         "meta_verify_token": META_VERIFY,
         "meta_app_secret": META_SECRET,
         "meta_page_token": META_TOKEN,
+        "x_consumer_secret": X_SECRET,
+        "x_access_token": X_TOKEN,
     } | changes
     # model_copy does not validate: the secrets must be SecretStr already.
     values = {k: SecretStr(v) if k in SECRETS and v is not None else v for k, v in secrets.items()}
