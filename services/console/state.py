@@ -17,6 +17,7 @@ from services.console import views
 from services.console.answers import AnswerBook, load_answers
 from services.console.metrics import ConsoleMetrics, build_console_metrics
 from services.console.security import LoginLimiter
+from shared.privacy.access_log import AccessLog
 from shared.runtime.settings import Settings
 from shared.sop.clock import SopClock
 from shared.sop.office_calendar import make_clock
@@ -37,6 +38,7 @@ class Console:
     metrics: ConsoleMetrics
     secret: str
     templates: Jinja2Templates
+    access_log: AccessLog
     poll_seconds: float = 1.0
     limiter: LoginLimiter = field(default_factory=LoginLimiter)
 
@@ -74,6 +76,9 @@ def build_console(
     metrics: ConsoleMetrics | None = None,
     poll_seconds: float = 1.0,
 ) -> Console:
+    # No access log, no console: every look at a case must be recorded (ConfigError without
+    # BAMSOS_PDP_KEY, and `bamsos run console` refuses to start).
+    access_log = AccessLog.from_settings(settings)
     metrics = metrics or build_console_metrics()
     metrics.start_at_zero()
     clock, chart = make_clock(settings), load_chart(settings.org_chart)
@@ -86,6 +91,7 @@ def build_console(
         metrics=metrics,
         secret=secret or secrets.token_urlsafe(32),
         templates=make_templates(clock, chart),
+        access_log=access_log,
         poll_seconds=poll_seconds,
     )
 
