@@ -262,6 +262,7 @@ def deployment(process: str) -> dict[str, Any]:
         ]
     if process == catalog.CONSOLE:
         env.append(_secret_env("BAMSOS_CONSOLE_SECRET", CONSOLE_SECRET, "BAMSOS_CONSOLE_SECRET"))
+        env.append(_secret_env("BAMSOS_PDP_KEY", CONSOLE_SECRET, "BAMSOS_PDP_KEY"))
     spec: dict[str, Any] = {
         "selector": {"matchLabels": labels(process)},
         "template": {
@@ -435,7 +436,10 @@ def secrets_example() -> list[dict[str, Any]]:
     # reads every queue's length for its own gauges, through the operator's client Service.
     urls["keda"] = f"amqp://reporter:change-me-reporter@{RABBITMQ}:5672/%2F"
     platforms = {f"BAMSOS_{name.upper()}": "" for name in platform_settings()}
-    console = {"BAMSOS_CONSOLE_SECRET": "change-me-to-a-long-random-string"}
+    console = {
+        "BAMSOS_CONSOLE_SECRET": "change-me-to-a-long-random-string",
+        "BAMSOS_PDP_KEY": "change-me-the-access-logs-key-keep-it-off-the-database",
+    }
     return [
         _doc("Secret", "v1", name, {"type": "Opaque", "stringData": data})
         for name, data in ((AMQP_SECRET, urls), (PLATFORMS_SECRET, platforms), (CONSOLE_SECRET, console))
