@@ -62,6 +62,7 @@ def case_page(
     groups: dict[str, list[tuple[int, Any]]] = {}
     for n, (group, answer) in enumerate(answers):
         groups.setdefault(group, []).append((n, answer))
+    masked = mask_personal(task.text)
     now = datetime.now(UTC)
     clock = None if task.done_at else views.step_clock(console.clock, task.due_at, task.standard_seconds, now)
     return render(
@@ -81,8 +82,8 @@ def case_page(
         services=[(s.value, views.service_text(s.value)) for s in Service],
         error=error,
         text=text,
-        question=task.text if revealed else mask_personal(task.text),
-        masked=not revealed and mask_personal(task.text) != task.text,
+        question=task.text if revealed else masked,
+        masked=not revealed and masked != task.text,
         reasons=REVEAL_REASONS,
     )
 
