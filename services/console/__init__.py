@@ -6,6 +6,7 @@ answer with a template that cites its regulation (`shared/staff/answers.yaml`), 
 re-route — all through `shared.staff.actions`, the one staff module both front ends use — and read
 control cards, breach notices and the day's summary. Citizens' NIK/KK, phone numbers and e-mail
 addresses are masked; the case's holder reveals them with a reason; every look is in the access log
-(UU 27/2022), which the data-protection officer reads here, with data subjects' requests. Starlette + Jinja2 (autoescaped) served by
-uvicorn, no front-end build: htmx, its SSE extension and idiomorph are committed under `static/`.
+(UU 27/2022), which the data-protection officer reads here, with data subjects' requests.
+Starlette + Jinja2 (autoescaped) served by uvicorn, no front-end build: htmx, its SSE extension and
+idiomorph are committed under `static/`.
 """

@@ -33,6 +33,7 @@ from shared.staff.officers import Officer
 
 log = logs.get("bamsos.console")
 TEMPLATE = "pdp_permohonan.html"
+EMPTY = {"kanal": "", "akun": "", "nomor": ""}
 
 
 def _asked(form: FormData) -> tuple[dict[str, str], Account | None, str | None]:
@@ -58,7 +59,7 @@ def _find(console: Console, account: Account) -> Holdings:
 
 
 def _page(request: Request, officer: Officer, status: int = 200, **context: object) -> Response:
-    base: dict[str, Any] = {"title": "Permohonan subjek data", "stage": "isi", "typed": {}, "error": None}
+    base: dict[str, Any] = {"title": "Permohonan subjek data", "stage": "isi", "typed": EMPTY, "error": None}
     return render(request, TEMPLATE, officer, status=status, channels=CHANNELS, **(base | context))
 
 

@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 
 from shared.privacy.access_log import Account, Action, entries
 from tests.browser.conftest import LESTARI, RINA, Pipeline, log_in, screenshot
+from tests.browser.test_console import _unnamed_controls
 
 pytestmark = pytest.mark.e2e
 
@@ -78,3 +79,30 @@ def test_the_data_protection_officer_reads_who_looked_and_opens_no_queue(
     page.goto(f"/antrean/{RINA.unit}")
     expect(page.get_by_role("heading", level=1)).to_have_text("Akses ditolak")
     expect(page.get_by_role("alert")).to_contain_text("Petugas pelindungan data tidak membuka antrean")
+
+
+def test_the_data_protection_officer_handles_a_request_up_to_the_confirmation_every_control_named(
+    page: Page, pipeline: Pipeline
+) -> None:
+    pipeline.inquire(topic="informasi", service="kia", text=TEXT)
+    log_in(page, LESTARI)
+    page.get_by_role("link", name="Permohonan subjek data").click()
+    page.get_by_label("Kanal").select_option(label="Instagram")
+    page.get_by_label("Akun pemohon").fill("@sitilestari")
+    page.get_by_label("Nomor permohonan").fill("PDP/2026/017")
+    assert not _unnamed_controls(page)[1]
+    page.get_by_role("button", name="Cari data").click()
+    expect(page.get_by_text("1 pertanyaan, 1 masih terbuka")).to_be_visible()
+    assert NIK not in page.content(), "counts and tickets, no content"
+    assert not _unnamed_controls(page)[1]
+    page.get_by_role("button", name="Hapus data pribadi akun ini…").click()
+    expect(page.get_by_role("heading", name="Konfirmasi penghapusan")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("1 kasus yang masih terbuka dibiarkan")
+    assert not _unnamed_controls(page)[1]
+    page.get_by_role("button", name="Ya, hapus sekarang").click()
+    expect(page.get_by_role("status")).to_contain_text(
+        "Permohonan PDP/2026/017: data pribadi 0 kasus dihapus"
+    )
+    with pipeline.console.engine.connect() as db:
+        [erased] = [e for e in entries(db) if e.action == Action.SUBJECT_ERASURE]
+    assert (erased.actor, erased.reference, erased.client) == (LESTARI.username, "PDP/2026/017", "127.0.0.1")

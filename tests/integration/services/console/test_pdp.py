@@ -42,6 +42,7 @@ def test_the_dpo_lands_on_the_access_log_and_every_page_with_case_text_is_refuse
     assert response.status_code == 303 and response.headers["location"] == "/pdp/log"
     page = client.get("/pdp/log").text
     assert "Log akses data pribadi" in page and 'href="/pdp/permohonan"' in page
+    assert "Nomor permohonan" in client.get("/pdp/permohonan").text
     assert 'href="/kartu"' not in page and "/antrean/" not in page
     for path in [*WORK_PAGES, "/laporan/2026-11.pdf"]:
         refused = client.get(path)
