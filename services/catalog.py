@@ -15,7 +15,8 @@ from shared.runtime.errors import ConfigError
 from shared.runtime.settings import Settings
 from shared.runtime.storage import create_database, migrate
 from shared.runtime.worker import ServiceSpec, amqp
-from shared.sop.orgchart import OrgChart, load_chart
+from shared.sop.offices import the_office
+from shared.sop.orgchart import OrgChart
 
 NAMES: tuple[str, ...] = ("intake", "router", "editor_bridge", "pickup_bridge", "reporter")
 # The chat platforms' side (services/gateway/): not a worker of the loop but a web server and a
@@ -66,7 +67,7 @@ def declare_topology(
 
 def setup(settings: Settings) -> OrgChart:
     """`bamsos setup`: declare the broker topology and create/migrate the database. Idempotent."""
-    chart = load_chart(settings.org_chart)
+    chart = the_office(settings).chart
     connection = amqp.connect(settings.amqp_url)
     try:
         declare_topology(connection.channel(), chart, settings.queue_type, settings.delivery_limit)

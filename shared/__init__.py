@@ -7,8 +7,9 @@
 - `staff/`: what an officer does (see the queue, take a case, answer, escalate, finish) and the
   terminal front end for it.
 - `laporan/`: the monthly report, in PDF, XLSX and CSV.
-- `generators/`: the code that writes the committed files under `deploy/` and `docs/contract/`.
 - `devtools/`: the demo, the benchmark, the chaos run and their simulated staff and feeds; never
-  part of a production service.
-- `cli.py`: the `bamsos` command.
+  imported by the product (its commands join `bamsos` as entry-point plugins).
+
+Nothing here imports `services/`, which sits on top (the catalog, the runner, the `bamsos` command,
+the generators of deploy/); `lint-imports` (pyproject.toml) checks the arrows.
 """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,8 +11,10 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import pika
+import sqlalchemy as sa
 
 from shared.devtools.polling import wait_until
+from shared.runtime.storage import inquiries
 
 T = TypeVar("T")
 
@@ -27,6 +30,22 @@ INQUIRY = {
     "service": "kia",
     "topic": "informasi",
 }
+
+
+def service_env(amqp_url: str, database_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a service process started by a test: its broker and database, the SOP
+    clock round the clock, no metrics endpoints (unless `extra` says), quiet logs."""
+    from services.catalog import PROCESSES
+
+    env = dict(
+        os.environ,
+        BAMSOS_AMQP_URL=amqp_url,
+        BAMSOS_DATABASE_URL=database_url,
+        BAMSOS_CALENDAR="24x7",
+        BAMSOS_METRICS_PORTS=json.dumps(dict.fromkeys(PROCESSES, 0)),
+        BAMSOS_LOG_LEVEL="warning",
+    )
+    return env | extra
 
 
 def wait_for(probe: Callable[[], T], *, timeout: float = 30.0, what: str = "condition") -> T:
@@ -105,7 +124,7 @@ class InProcess:
     """Runs one service's worker loop on a thread, as `bamsos run <service>` would."""
 
     def __init__(self, name: str, settings: Any) -> None:
-        from shared.runtime.runner import build_worker
+        from services.runner import build_worker
 
         self.worker = build_worker(name, settings)
         self.stop = threading.Event()
@@ -179,3 +198,25 @@ def first_task(engine: Any, amqp_url: str, upstream_id: str) -> FirstTask:
     queue = topology.TASK_QUEUE_PREFIX + task.unit
     wait_for(lambda: ready_count(amqp_url, queue) >= 1, what=f"a task on {queue}")
     return FirstTask(found.inquiry_id, found.task_id, found.ticket, task.unit)
+
+
+def answered_case(engine: sa.Engine, n: int, question: str, answer: str, service: str, at: datetime) -> None:
+    """An answered case written straight to `inquiries` (for the suggestions' tests)."""
+    row = {
+        "inquiry_id": f"inq-{n}",
+        "channel": "whatsapp",
+        "upstream_id": f"wa-{n}",
+        "account": "6281234567890",
+        "name": "Siti Aminah",
+        "text": question,
+        "service": service,
+        "topic": "informasi",
+        "sent_at": at,
+        "received_at": at,
+        "ticket": f"A-0{n}",
+        "reply_id": f"rep-{n}",
+        "reply_text": answer,
+        "replied_at": at,
+    }
+    with engine.begin() as conn:
+        conn.execute(inquiries.insert().values(**row))

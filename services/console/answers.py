@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 from shared import staff
 from shared.laporan.bahasa import SERVICES
 from shared.runtime.errors import ConfigError
-from shared.sop.contracts import Service
+from shared.sop.contracts import ANSWER_LIMIT, Service
+from shared.staff.saran import Template
 
 ANSWERS_FILE = Path(staff.__file__).with_name("answers.yaml")
 GENERAL = "Umum"
@@ -27,8 +28,8 @@ class Answer(BaseModel):
 
     judul: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
     dasar: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400)]
-    # The reply carries the ticket after the text, within the reply's 4000 characters.
-    teks: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=3900)]
+    # The reply carries the ticket after the text, within the reply's TEXT_LIMIT.
+    teks: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=ANSWER_LIMIT)]
 
 
 class AnswerBook(BaseModel):
@@ -60,3 +61,12 @@ def load_answers(path: Path | None = None) -> AnswerBook:
             for err in e.errors(include_input=False, include_url=False)
         ]
         raise ConfigError(f"answer templates {path} are not valid:\n" + "\n".join(lines)) from e
+
+
+def as_templates(book: AnswerBook) -> list[Template]:
+    """The templates as the suggestions search them (`shared/staff/saran/`): general ones without
+    a service."""
+    general = [Template(None, a.judul, a.dasar, a.teks) for a in book.umum]
+    return general + [
+        Template(s.value, a.judul, a.dasar, a.teks) for s, group in book.layanan.items() for a in group
+    ]

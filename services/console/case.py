@@ -16,17 +16,17 @@ from services.console import views
 from services.console.guards import Denied, Missing, checked_form, logged_in, own_task
 from services.console.looks import record_look
 from services.console.render import flash, render, see_other
+from services.console.saran import inserted_from, record_sent, suggestions_for
 from services.console.state import Console, console_of
 from shared.privacy.access_log import Action as PrivacyAction
 from shared.privacy.masking import mask_personal
 from shared.runtime import logs
-from shared.sop.contracts import Service, Topic
+from shared.sop.contracts import ANSWER_LIMIT, Service, Topic
 from shared.staff.actions import Refused, StaffTask, office_time, perform
 from shared.staff.officers import Officer
 from shared.staff.vocabulary import Action, allowed_actions, confirmation, reroute_to
 
 log = logs.get("bamsos.console")
-TEXT_LIMIT = 3900  # the reply carries the ticket after the text, within its 4000 characters
 # Why the holder of a case shows its text unmasked: code (the form's value) -> what the log keeps.
 REVEAL_REASONS = {
     "verifikasi": "verifikasi data pemohon",
@@ -55,10 +55,18 @@ def case_page(
     console = console_of(request)
     answers = console.answers.for_service(task.service)
     mine = holds(task, officer)
+    actions = allowed_actions(task.to_role, task.step) if mine else ()
+    suggestions = suggestions_for(console.suggester, task) if Action.jawab in actions else []
+    inserted = None
     if not text and mine:
         picked = request.query_params.get("templat", "")
         if picked.isdigit() and int(picked) < len(answers):
             text = answers[int(picked)][1].teks
+        # Without JavaScript "Pakai saran ini" comes back here; with it, the page fills the box.
+        chosen = request.query_params.get("saran", "")
+        if chosen.isdigit() and int(chosen) < len(suggestions):
+            inserted = suggestions[int(chosen)]
+            text = inserted.teks
     groups: dict[str, list[tuple[int, Any]]] = {}
     for n, (group, answer) in enumerate(answers):
         groups.setdefault(group, []).append((n, answer))
@@ -73,11 +81,16 @@ def case_page(
         title=f"Kasus {task.ticket or task.task_id}",
         task=task,
         mine=mine,
-        actions=allowed_actions(task.to_role, task.step) if mine else (),
+        actions=actions,
         clock=clock,
         answers=answers,
         answer_groups=list(groups.items()),
         answers_data=[{"judul": a.judul, "dasar": a.dasar, "teks": a.teks} for _, a in answers],
+        suggestions=suggestions,
+        suggestions_data=[
+            {"judul": s.judul, "teks": s.teks, "kunci": s.kunci, "sumber": s.sumber} for s in suggestions
+        ],
+        inserted=inserted,
         topics=[(t.value, views.topic_text(t.value)) for t in Topic],
         services=[(s.value, views.service_text(s.value)) for s in Service],
         error=error,
@@ -117,7 +130,7 @@ async def case_action(request: Request, officer: Officer, task: StaffTask) -> Re
     except ValueError:
         raise Missing("Tindakan itu tidak dikenal.") from None
     form = await checked_form(request)
-    text = str(form.get("teks", ""))[:TEXT_LIMIT]
+    text = str(form.get("teks", ""))[:ANSWER_LIMIT]
     refused = problem(task, officer, action, console.clock.zone)
     if refused is not None:
         console.metrics.actions.labels(action, "refused").inc()
@@ -128,6 +141,12 @@ async def case_action(request: Request, officer: Officer, task: StaffTask) -> Re
         console.metrics.actions.labels(action, "refused").inc()
         return case_page(request, officer, task, status=400, error=str(e), text=text)
     console.metrics.actions.labels(action, "ok").inc()
+    if action is Action.jawab:
+        inserted = inserted_from(form)
+        now = datetime.now(UTC)
+        await run_in_threadpool(
+            record_sent, console.engine, console.suggestion_metrics, task, inserted, text, now
+        )
     log.info("action", user=officer.username, action=action.value, task_id=task.task_id, unit=task.unit)
     flash(request, "ok", done)
     return see_other(f"/antrean/{task.unit}")

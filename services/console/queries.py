@@ -18,34 +18,37 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from shared.runtime.storage import handovers, inquiries
-from shared.sop.contracts import Service
+from shared.sop.contracts import Role, Service
 from shared.sop.orgchart import OrgChart
+from shared.sop.units import HEADS, Unit
 from shared.staff.card import find_case
 from shared.staff.officers import Officer
 
-HEAD_ROLES = ("kasi", "kabid", "kadis")
+# The units that get breach notices and the summary: the section and division heads, and the kadis.
+NOTIFIED: frozenset[Role] = HEADS | {Role.kadis}
 SEARCH_LIMIT = 200
 _TICKET = re.compile(r"^BMS-?(\d{6})-?(\d{4,})$", re.IGNORECASE)
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def roles_of(officer: Officer) -> set[str]:
-    return {unit.partition(".")[0] for unit in officer.units}
+    return {Unit.parse(unit).role.value for unit in officer.units}
 
 
 def heads(officer: Officer) -> list[str]:
     """The officer's units that get breach notices and the summary: kasi, kabid, kadis."""
-    return [u for u in officer.units if u.partition(".")[0] in HEAD_ROLES]
+    return [u for u in officer.units if Unit.parse(u).role in NOTIFIED]
 
 
 def _unit_scope(unit: str, chart: OrgChart) -> sa.ColumnElement[bool] | None:
-    role, _, code = unit.partition(".")
+    parsed = Unit.parse(unit)
+    role, code = parsed.role, parsed.code
     i, h = inquiries.c, handovers.c
-    if role in ("admin", "kadis"):
+    if role in (Role.admin, Role.kadis):
         return None
-    if role not in ("kasi", "kabid"):
-        return i.inquiry_id.in_(sa.select(h.inquiry_id).where(h.to_role == role))
-    if role == "kasi":
+    if role not in HEADS:
+        return i.inquiry_id.in_(sa.select(h.inquiry_id).where(h.to_role == role.value))
+    if role is Role.kasi:
         sections = {code}
         handed = h.seksi == code
     else:

@@ -16,12 +16,16 @@ from starlette.templating import Jinja2Templates
 from services.console import views
 from services.console.answers import AnswerBook, load_answers
 from services.console.metrics import ConsoleMetrics, build_console_metrics
+from services.console.saran import build_suggester
 from services.console.security import LoginLimiter
 from shared.privacy.access_log import AccessLog
 from shared.runtime.settings import Settings
 from shared.sop.clock import SopClock
 from shared.sop.office_calendar import make_clock
-from shared.sop.orgchart import OrgChart, load_chart
+from shared.sop.offices import the_office
+from shared.sop.orgchart import OrgChart
+from shared.staff.saran import Suggester
+from shared.staff.saran.usage import SuggestionMetrics, build_suggestion_metrics
 
 HERE = Path(__file__).parent
 
@@ -39,6 +43,8 @@ class Console:
     secret: str
     templates: Jinja2Templates
     access_log: AccessLog
+    suggester: Suggester
+    suggestion_metrics: SuggestionMetrics
     poll_seconds: float = 1.0
     limiter: LoginLimiter = field(default_factory=LoginLimiter)
 
@@ -81,14 +87,18 @@ def build_console(
     access_log = AccessLog.from_settings(settings)
     metrics = metrics or build_console_metrics()
     metrics.start_at_zero()
-    clock, chart = make_clock(settings), load_chart(settings.org_chart)
+    office = the_office(settings)
+    clock, chart = make_clock(settings, office), office.chart
+    engine, answers = console_engine(settings.database_url), load_answers(office.answer_templates)
     return Console(
         settings=settings,
-        engine=console_engine(settings.database_url),
+        engine=engine,
         chart=chart,
         clock=clock,
-        answers=load_answers(),
+        answers=answers,
         metrics=metrics,
+        suggester=build_suggester(settings, engine, answers),
+        suggestion_metrics=build_suggestion_metrics(metrics.registry),
         secret=secret or secrets.token_urlsafe(32),
         templates=make_templates(clock, chart),
         access_log=access_log,

@@ -17,8 +17,10 @@ from shared.laporan.period import MONTHS
 from shared.privacy.access_log import Action as PrivacyAction
 from shared.privacy.masking import mask_personal
 from shared.sop.clock import SopClock
+from shared.sop.contracts import ANSWER_LIMIT, Role
 from shared.sop.orgchart import OrgChart
 from shared.sop.rules import STEP_NAMES
+from shared.sop.units import Unit
 from shared.staff.actions import office_time
 
 AMBER_SECONDS = 60.0  # "the last minute" of a step's standard
@@ -47,32 +49,32 @@ def channel_text(code: str | None) -> str:
 
 def unit_text(unit: str, chart: OrgChart) -> str:
     """`kasi.kelahiran_kematian` -> "Kepala Seksi Kelahiran dan Kematian"; `admin` -> its SOP name."""
-    role, _, code = unit.partition(".")
-    if role == "kasi" and code in chart.seksi:
-        return "Kepala " + chart.seksi[code].nama
-    if role == "kabid" and code in chart.bidang:
-        return "Kepala " + chart.bidang[code].nama
-    return ROLES.get(role, unit)
+    parsed = Unit.parse(unit)
+    if parsed.role is Role.kasi and parsed.code in chart.seksi:
+        return "Kepala " + chart.seksi[parsed.code].nama
+    if parsed.role is Role.kabid and parsed.code in chart.bidang:
+        return "Kepala " + chart.bidang[parsed.code].nama
+    return ROLES.get(parsed.role.value, unit)
 
 
 # Who holds a step, as the control card's columns name them (short: a table cell).
 SHORT_ROLES = {
     "pemohon": "Pemohon",
     "admin": "Admin",
-    "kasi": "Kasi",
-    "kabid": "Kabid",
+    "kasi": "Kepala seksi",
+    "kabid": "Kepala bidang",
     "editor": "Operator editor",
     "pickup": "Loket pengambilan",
-    "kadis": "Kadis",
+    "kadis": "Kepala dinas",
 }
 
 
 def holder_text(role: str, seksi: str | None, bidang: str | None, chart: OrgChart) -> str:
-    """`kasi` of `kelahiran_kematian` -> "Kasi Kelahiran dan Kematian"; `admin` -> "Admin"."""
+    """`kasi` of `kelahiran_kematian` -> "Kepala Seksi Kelahiran dan Kematian"; `admin` -> "Admin"."""
     if role == "kasi" and seksi in chart.seksi:
-        return "Kasi " + chart.seksi[seksi].nama.removeprefix("Seksi ")
+        return "Kepala " + chart.seksi[seksi].nama
     if role == "kabid" and bidang in chart.bidang:
-        return "Kabid " + chart.bidang[bidang].nama.removeprefix("Bidang ")
+        return "Kepala " + chart.bidang[bidang].nama
     return SHORT_ROLES.get(role, role)
 
 
@@ -168,4 +170,5 @@ def jinja_globals(zone: ZoneInfo, chart: OrgChart) -> dict[str, Any]:
         "minutes_text": minutes_text,
         "summary": summary,
         "action_text": action_text,
+        "answer_limit": ANSWER_LIMIT,
     }

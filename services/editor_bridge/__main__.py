@@ -1,5 +1,5 @@
 """`python -m services.editor_bridge`: run the editor_bridge service (same as `bamsos run editor_bridge`)."""
 
-from shared.runtime.runner import main
+from services.runner import main
 
 main("editor_bridge")

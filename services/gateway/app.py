@@ -31,7 +31,7 @@ from services.gateway.platforms import Platform
 from services.gateway.publisher import Publisher, Unavailable
 from shared.runtime import logs, topology
 from shared.runtime.worker import to_json
-from shared.sop.contracts import Inquiry, Receipt
+from shared.sop.contracts import TEXT_LIMIT, Inquiry, Receipt
 
 log = logs.get("bamsos.gateway")
 MAX_BODY_BYTES = 1024 * 1024
@@ -133,7 +133,7 @@ def _take_message(gateway: Gateway, event: Incoming) -> str:
         account=event.account,
         name=_clean(event.name)[:200] or None if event.name else None,
         sent_at=event.sent_at,
-        text=_clean(event.text)[:4000] or "[pesan kosong]",
+        text=_clean(event.text)[:TEXT_LIMIT] or "[pesan kosong]",
         media_kind=event.media_kind,
         media_id=event.media_id,
     )

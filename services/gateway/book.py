@@ -1,5 +1,6 @@
 """The gateway's reads and writes in PostgreSQL: what it sent (`gateway_sends`, one row per reply,
-`gateway_messages`, one per platform message) and the little it reads of the pipeline's tables."""
+`gateway_messages`, one per platform message) and the little it reads of the pipeline's tables
+(its note on the control card is written by shared/sop/controlcard.py, the card's owner)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
 from services.gateway.events import Status
-from shared.runtime.storage import gateway_messages, gateway_sends, handovers, inquiries
+from shared.runtime.storage import gateway_messages, gateway_sends, inquiries
 
 
 def already_registered(db: Connection, channel: str, upstream_id: str) -> bool:
@@ -110,14 +111,4 @@ def mark(db: Connection, reply_id: str, state: str, at: datetime | None = None) 
         sa.update(gateway_sends)
         .where(gateway_sends.c.reply_id == reply_id, gateway_sends.c.state.in_(earlier))
         .values(values)
-    )
-
-
-def note_on_card(db: Connection, reply_id: str, note: str) -> None:
-    """Write a note on the reply's step 8 of the control card."""
-    inquiry_id = sa.select(inquiries.c.inquiry_id).where(inquiries.c.reply_id == reply_id).scalar_subquery()
-    db.execute(
-        sa.update(handovers)
-        .where(handovers.c.inquiry_id == inquiry_id, handovers.c.step == 8)
-        .values(note=note)
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from shared.sop.contracts import Channel, MediaKind
+from shared.sop.contracts import TEXT_LIMIT, Channel, MediaKind
 
 # Shown instead of a caption when a citizen sends media without text: nothing sent is dropped.
 PLACEHOLDERS: dict[MediaKind, str] = {
@@ -19,7 +19,6 @@ PLACEHOLDERS: dict[MediaKind, str] = {
     MediaKind.contact: "[kontak]",
     MediaKind.other: "[pesan jenis lain]",
 }
-MAX_TEXT = 4000  # the contract's limit on an inquiry's text
 
 
 @dataclass(frozen=True)
@@ -85,9 +84,9 @@ def from_unix(value: float, per_second: int = 1) -> datetime:
 def with_media(caption: str | None, kind: MediaKind, extra: str | None = None) -> str:
     """The inquiry's text for media: its caption, else the placeholder (with a detail like a file name)."""
     if caption and caption.strip():
-        return caption.strip()[:MAX_TEXT]
+        return caption.strip()[:TEXT_LIMIT]
     placeholder = PLACEHOLDERS[kind]
-    return f"{placeholder[:-1]}: {extra}]"[:MAX_TEXT] if extra else placeholder
+    return f"{placeholder[:-1]}: {extra}]"[:TEXT_LIMIT] if extra else placeholder
 
 
 def split_text(text: str, limit: int) -> list[str]:

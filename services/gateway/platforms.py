@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from pydantic import SecretStr
@@ -36,6 +37,9 @@ class Platform:
     delivered_on_send: bool = False
     # A channel with a lower limit than its platform's (Instagram: 1000 against Messenger's 2000).
     channel_limits: dict[Channel, int] = field(default_factory=dict)
+    # How long after the citizen's last message free text may be sent (WhatsApp's customer-service
+    # window); None: no window, free text at any time.
+    service_window: timedelta | None = None
     # After the customer-service window: the approved template to send instead (WhatsApp).
     template_request: Callable[[str], Request] | None = None
     template_name: str | None = None
@@ -67,6 +71,7 @@ def platforms(settings: Settings) -> dict[str, Platform]:
             read_answer=whatsapp.read_answer,
             app_secret=_secret(s.whatsapp_app_secret),
             verify_token=_secret(s.whatsapp_verify_token),
+            service_window=whatsapp.SERVICE_WINDOW,
             template_request=(
                 functools.partial(_whatsapp_template, s.whatsapp_api_url, phone, token, *template)
                 if template

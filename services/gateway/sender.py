@@ -5,8 +5,9 @@ For each reply, in order:
 1. Look before sending: a reply whose send is recorded is not sent again (a redelivery after a
    crash between the platform's answer and the ack); the parts of a long reply already out are
    skipped.
-2. Pick the messages: the text cut at the platform's limit between words, or, past WhatsApp's
-   24-hour customer-service window, the configured template (noted on the control card).
+2. Pick the messages: the text cut at the platform's limit between words, or, past the platform's
+   customer-service window (WhatsApp's 24 hours), the configured template (noted on the control
+   card).
 3. Send, at most `BAMSOS_GATEWAY_SEND_RATE` calls a second per channel; 429, 5xx and network
    errors are retried with backoff (and the platform's Retry-After), then the reply goes back to
    the queue. Each accepted part is recorded at once.
@@ -17,12 +18,11 @@ reason, and `bamsos dlq list` shows it; nothing is dropped.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -39,10 +39,10 @@ from shared.runtime import logs, topology
 from shared.runtime.errors import Rejected
 from shared.runtime.worker import amqp, message_properties, to_json
 from shared.runtime.worker.decoding import Delivery
+from shared.sop import controlcard
 from shared.sop.contracts import Channel, CitizenNotice, Receipt, Reply
 
 log = logs.get("bamsos.gateway")
-WINDOW = timedelta(hours=24)
 
 
 def _retry_after(header: str | None) -> float | None:
@@ -108,31 +108,21 @@ class Sender:
         self.http.close()
 
     def _serve(self, stop: threading.Event) -> None:
-        connection = amqp.connect(self.amqp_url)
-        try:
+        with amqp.connected(self.amqp_url) as connection:
             channel = connection.channel()
             channel.confirm_delivery()  # dead letters and receipts are confirmed before the ack
             channel.basic_qos(prefetch_count=10)
-            pending: list[Delivery] = []
 
-            def on_message(_ch: Any, method: Any, properties: Any, body: bytes) -> None:
-                pending.append(Delivery(method.delivery_tag, properties, body))
+            def send_one(batch: list[Delivery]) -> None:
+                (delivery,) = batch
+                try:
+                    self.deliver(channel, connection, delivery)
+                    channel.basic_ack(delivery.tag)
+                except TryLater:
+                    channel.basic_nack(delivery.tag, requeue=True)
+                    connection.sleep(5.0)
 
-            channel.basic_consume(topology.REPLIES_QUEUE, on_message_callback=on_message)
-            while not stop.is_set():
-                connection.process_data_events(time_limit=0.2)
-                while pending and not stop.is_set():
-                    delivery = pending.pop(0)
-                    try:
-                        self.deliver(channel, connection, delivery)
-                        channel.basic_ack(delivery.tag)
-                    except TryLater:
-                        channel.basic_nack(delivery.tag, requeue=True)
-                        connection.sleep(5.0)
-        finally:
-            if connection.is_open:
-                with contextlib.suppress(AMQPError):
-                    connection.close()
+            amqp.consume(connection, channel, topology.REPLIES_QUEUE, stop, send_one)
 
     # --- one reply ------------------------------------------------------------------------------
 
@@ -153,8 +143,9 @@ class Sender:
         with self.engine.connect() as db:
             state = book.state_of(db, reply.key)
             done = book.parts_sent(db, reply.key)
-            # Only WhatsApp's free text depends on the citizen's last message (its 24-hour window).
-            last = book.last_message_at(db, label, reply.account) if platform.name == "whatsapp" else None
+            # Only a platform with a service window cares when the citizen last wrote.
+            windowed = platform.service_window is not None
+            last = book.last_message_at(db, label, reply.account) if windowed else None
         if state is not None:
             # Sent before this delivery (a redelivery): only the receipt may still be owed.
             if platform.delivered_on_send and reply.is_reply and state == "sent":
@@ -185,7 +176,7 @@ class Sender:
             )
             if via_template:
                 note = f"Dikirim dengan templat WhatsApp '{platform.template_name}': lewat jendela 24 jam."
-                book.note_on_card(db, reply.key, note)
+                controlcard.note_reply(db, reply.key, note)
         self.metrics.sends.labels(label, "template" if via_template else "sent").inc()
         if platform.delivered_on_send and reply.is_reply:
             self._receipt(channel, reply, at)
@@ -194,7 +185,8 @@ class Sender:
         self, platform: Platform, reply: ToSend, last: datetime | None
     ) -> tuple[list[Request], bool]:
         """The messages to send, and whether they are the template (past the service window)."""
-        if platform.name == "whatsapp" and last is not None and self.now() - last > WINDOW:
+        window = platform.service_window
+        if window is not None and last is not None and self.now() - last > window:
             if platform.template_request is None or not reply.is_reply:
                 return [], False  # a notice past the window is not worth a template
             return [platform.template_request(reply.account)], True

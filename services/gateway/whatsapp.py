@@ -9,6 +9,7 @@ failed). Send: `POST {api}/{phone_number_id}/messages` with a bearer token; the 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,6 +18,8 @@ from services.gateway.events import Answer, Event, Incoming, Request, Status, fr
 from shared.sop.contracts import Channel, MediaKind
 
 LIMIT = 4096  # characters in one text message
+# Free text only within 24 hours of the citizen's last message; after it, an approved template.
+SERVICE_WINDOW = timedelta(hours=24)
 STATES = ("sent", "delivered", "read", "failed")
 # Error codes that mean "outside the 24-hour customer-service window" (re-engagement required).
 WINDOW_CODES = {131047}

@@ -1,5 +1,5 @@
 """`python -m services.intake`: run the intake service (same as `bamsos run intake`)."""
 
-from shared.runtime.runner import main
+from services.runner import main
 
 main("intake")

@@ -14,12 +14,19 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-import sqlalchemy as sa
-
 from shared.runtime import topology
-from shared.runtime.storage import inquiries
 from shared.runtime.worker import Outgoing, Route, ServiceSpec
-from shared.sop.citizen import rating, status_request
+from shared.sop import cases
+from shared.sop.citizen import (
+    LEGACY_WORDS,
+    PRIVACY,
+    SCALE_WORDS,
+    SURVEY_SCALE,
+    may_be_rating,
+    points,
+    rating,
+    status_request,
+)
 from shared.sop.context import Context, pipeline_context
 from shared.sop.contracts import Inquiry, InquiryRegistered, NoticeKind, Role, schema_name
 from shared.sop.controlcard import record_step
@@ -30,12 +37,11 @@ from shared.sop.tickets import next_ticket
 
 def take(inquiry: Inquiry, ctx: Context) -> list[Outgoing]:
     """A citizen's message: a status request, a rating, or a new question."""
-    asked = status_request(inquiry.text)
+    asked = status_request(inquiry.text, ctx.citizen.ticket_prefix)
     if asked is not None:
         return [answer_status(inquiry, asked, ctx)]
-    score = rating(inquiry.text)
-    if score is not None:
-        rated = take_rating(inquiry, score, ctx)
+    if may_be_rating(inquiry.text):
+        rated = take_rating(inquiry, ctx)
         if rated is not None:
             return rated
     return register(inquiry, ctx)
@@ -43,14 +49,8 @@ def take(inquiry: Inquiry, ctx: Context) -> list[Outgoing]:
 
 def answer_status(inquiry: Inquiry, ticket: str, ctx: Context) -> Outgoing:
     """Where the asker's case stands; about anyone else's case, nothing at all."""
-    case = ctx.db.execute(
-        sa.select(inquiries.c.inquiry_id).where(
-            inquiries.c.ticket == ticket,
-            inquiries.c.channel == inquiry.channel.value,
-            inquiries.c.account == inquiry.account,
-        )
-    ).one_or_none()
-    if case is None:
+    inquiry_id = cases.by_ticket(ctx, ticket, inquiry.channel, inquiry.account)
+    if inquiry_id is None:
         ctx.on_commit(lambda: ctx.metrics.status_requests.labels("unknown_ticket").inc())
         text = ctx.citizen.templates.render(NoticeKind.unknown_ticket, ticket=ticket)
         return notice(
@@ -63,44 +63,43 @@ def answer_status(inquiry: Inquiry, ticket: str, ctx: Context) -> Outgoing:
             ticket=None,
         )
     ctx.on_commit(lambda: ctx.metrics.status_requests.labels("answered").inc())
-    text = status_text(ctx, ticket, case.inquiry_id)
+    text = status_text(ctx, ticket, inquiry_id)
     return notice(
         ctx,
         NoticeKind.status,
         inquiry.channel,
         inquiry.account,
         text,
-        inquiry_id=case.inquiry_id,
+        inquiry_id=inquiry_id,
         ticket=ticket,
     )
 
 
-def take_rating(inquiry: Inquiry, score: int, ctx: Context) -> list[Outgoing] | None:
-    """A rating for the asker's case surveyed within the window: recorded (the first counts) and
-    thanked; a second one is let be. None when no survey awaits it: then it is a new question."""
+def take_rating(inquiry: Inquiry, ctx: Context) -> list[Outgoing] | None:
+    """A rating for the asker's case surveyed within the window, read on the scale that case's
+    survey asked on: recorded (the first counts) and thanked; a second one is let be. None when no
+    survey awaits it, or the text is no score on its scale: then it is a new question."""
     since = ctx.clock.now() - timedelta(hours=ctx.citizen.survey_hours)
-    c = inquiries.c
-    case = ctx.db.execute(
-        sa.select(c.inquiry_id, c.ticket, c.rating)
-        .where(c.channel == inquiry.channel.value, c.account == inquiry.account, c.survey_sent_at >= since)
-        .order_by(c.survey_sent_at.desc())
-        .limit(1)
-        .with_for_update()
-    ).one_or_none()
-    if case is None:
+    case = cases.surveyed_case(ctx, inquiry.channel, inquiry.account, since)
+    scale = case.survey_scale if case is not None else None
+    score = rating(inquiry.text, scale) if scale is not None else None
+    if case is None or scale is None or score is None:
         return None
     if case.rating is not None:
         return []  # one rating per case: the first counts
     now = ctx.clock.now()
-    ctx.writes.update(inquiries, ("inquiry_id", case.inquiry_id), {"rating": score, "rated_at": now})
+    cases.record_rating(ctx, case.inquiry_id, score, now)
     channel = inquiry.channel.value
 
     def count() -> None:
         ctx.metrics.ratings.labels(channel).inc()
-        ctx.metrics.rating_points.labels(channel).inc(score)
+        ctx.metrics.rating_points.labels(channel).inc(points(score, scale))
 
     ctx.on_commit(count)
-    text = ctx.citizen.templates.render(NoticeKind.thanks, ticket=case.ticket, rating=score)
+    words = SCALE_WORDS if scale == SURVEY_SCALE else LEGACY_WORDS
+    text = ctx.citizen.templates.render(
+        NoticeKind.thanks, ticket=case.ticket, rating=score, scale=scale, rating_word=words[score]
+    )
     return [
         notice(
             ctx,
@@ -117,25 +116,8 @@ def take_rating(inquiry: Inquiry, score: int, ctx: Context) -> list[Outgoing] | 
 def register(inquiry: Inquiry, ctx: Context) -> list[Outgoing]:
     now = ctx.clock.now()
     inquiry_id = uuid.uuid4().hex
-    ticket = next_ticket(ctx.db, ctx.clock.office_day(now))
-    ctx.writes.insert(
-        inquiries,
-        {
-            "inquiry_id": inquiry_id,
-            "ticket": ticket,
-            "channel": inquiry.channel.value,
-            "upstream_id": inquiry.id,
-            "account": inquiry.account,
-            "name": inquiry.name,
-            "text": inquiry.text,
-            "service": inquiry.service.value if inquiry.service else None,
-            "media_kind": inquiry.media_kind.value if inquiry.media_kind else None,
-            "media_id": inquiry.media_id,
-            "topic": inquiry.topic.value if inquiry.topic else None,
-            "sent_at": inquiry.sent_at,
-            "received_at": now,
-        },
-    )
+    ticket = next_ticket(ctx.db, ctx.clock.office_day(now), ctx.citizen.ticket_prefix)
+    cases.register(ctx, inquiry, inquiry_id, ticket, received_at=now)
     # Step 1 runs from the citizen's send to our receipt; a sender's clock ahead of ours counts as
     # sent on receipt, so the card never shows a handover after its receipt. Step 2 is done by us.
     sent_at = min(inquiry.sent_at, now)
@@ -156,6 +138,8 @@ def register(inquiry: Inquiry, ctx: Context) -> list[Outgoing]:
         text = ctx.citizen.templates.render(
             NoticeKind.acknowledged, ticket=ticket, standard_minutes=STANDARD_MINUTES[3]
         )
+        if first_contact(inquiry, ctx):
+            text += "\n\n" + ctx.citizen.templates.render(PRIVACY)
         out.append(
             notice(
                 ctx,
@@ -168,6 +152,17 @@ def register(inquiry: Inquiry, ctx: Context) -> list[Outgoing]:
             )
         )
     return out
+
+
+def first_contact(inquiry: Inquiry, ctx: Context) -> bool:
+    """Whether this is the first question BAMSOS registers from the account (its privacy notice
+    goes with the acknowledgement once): no case of the account in the database, nor earlier in
+    this batch. An account whose data retention erased is new again, and is told again."""
+    key = ("first_contact", inquiry.channel.value, inquiry.account)
+    if key in ctx.preloaded:
+        return False
+    ctx.preloaded[key] = True
+    return not cases.has_case(ctx, inquiry.channel, inquiry.account)
 
 
 SPEC = ServiceSpec(

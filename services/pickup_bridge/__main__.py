@@ -1,5 +1,5 @@
 """`python -m services.pickup_bridge`: run the pickup_bridge service (same as `bamsos run pickup_bridge`)."""
 
-from shared.runtime.runner import main
+from services.runner import main
 
 main("pickup_bridge")

@@ -1,5 +1,5 @@
 """`python -m services.reporter`: run the reporter service (same as `bamsos run reporter`)."""
 
-from shared.runtime.runner import main
+from services.runner import main
 
 main("reporter")

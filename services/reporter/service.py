@@ -14,7 +14,7 @@ from shared.runtime.worker import Outgoing, Route, ServiceSpec, Upsert
 from shared.sop.context import Context, pipeline_context
 from shared.sop.contracts import CaseReplied, InquiryRegistered, schema_name
 from shared.sop.office_calendar import make_clock
-from shared.sop.orgchart import load_chart
+from shared.sop.offices import the_office
 
 
 def count_registered(event: InquiryRegistered, ctx: Context) -> list[Outgoing]:
@@ -75,7 +75,7 @@ SPEC = ServiceSpec(
     # service owns these so replicas elsewhere don't double-count.
     collectors=(
         lambda engine, settings: OpenStepsCollector(engine, make_clock(settings)),
-        lambda engine, settings: QueueCollector(settings.amqp_url, load_chart(settings.org_chart)),
+        lambda engine, settings: QueueCollector(settings.amqp_url, the_office(settings).chart),
         lambda engine, settings: LaporanCollector(engine, make_clock(settings)),
     ),
 )

@@ -20,6 +20,7 @@ from shared.runtime.worker import Outgoing
 from shared.sop.clock import SopClock
 from shared.sop.context import Context
 from shared.sop.contracts import Role, Service, Task, Topic
+from shared.sop.controlcard import mark_breached
 from shared.sop.rules import STEP_NAMES, notice_for
 
 SCAN_LIMIT = 200
@@ -47,11 +48,7 @@ def escalate_overdue(ctx: Context) -> list[Outgoing]:
         )
         # Past the top of the ladder nothing more is sent; the breach stays on the card.
         next_notice = ctx.clock.due_at(now, row.standard_seconds) if above is not None else None
-        ctx.db.execute(
-            sa.update(handovers)
-            .where(h.id == row.id)
-            .values(breached=True, escalation_level=level, next_notice_at=next_notice)
-        )
+        mark_breached(ctx, row.id, level, next_notice)
         if to is None:
             continue
         notice = Task(

@@ -13,19 +13,17 @@ A delivery receipt closes step 8.
 from __future__ import annotations
 
 import uuid
-from typing import Any
-
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from services.router.escalation import escalate_overdue
 from shared.runtime import topology
 from shared.runtime.errors import Rejected
-from shared.runtime.storage import handovers, inquiries
 from shared.runtime.worker import Outgoing, Route, ServiceSpec
+from shared.sop import cases
+from shared.sop.citizen import survey_choices
 from shared.sop.classify import SERVICE_ROUTED_TOPICS
 from shared.sop.context import Context, pipeline_context
 from shared.sop.contracts import (
+    ANSWER_LIMIT,
     CaseHandover,
     CaseReplied,
     CaseRerouted,
@@ -37,7 +35,6 @@ from shared.sop.contracts import (
     Receipt,
     Reply,
     Role,
-    Service,
     TaskResult,
     schema_name,
 )
@@ -58,7 +55,6 @@ from shared.sop.rules import (
     Assignment,
     first_assignment,
     next_assignment,
-    path_of,
 )
 
 
@@ -67,22 +63,18 @@ def route_registered(event: InquiryRegistered, ctx: Context) -> list[Outgoing]:
     if topic is None or service is None:
         # The admin's first reading, automated: classify what upstream left out; when unsure,
         # the case goes to the admin as a triage task (step 3).
-        text = ctx.db.scalar(sa.select(inquiries.c.text).where(inquiries.c.inquiry_id == event.inquiry_id))
-        topic, service = ctx.classifier.fill(text or "", topic, service)
+        text = cases.text_of(ctx, event.inquiry_id)
+        topic, service = ctx.classifier.fill(text, topic, service)
         # A topic upstream set stays on the case even when it goes to triage for want of a
         # service, so the admin's triage routes it by that topic.
         kept = topic or event.topic
-        by_state = topic_by_status(ctx.documents, text or "", ctx.classifier) if event.topic is None else None
+        by_state = topic_by_status(ctx.documents, text, ctx.classifier) if event.topic is None else None
         if by_state is not None:
             # "Is my document done?" naming a registration number: the office's export, not the
             # wording, says issued (step 7) or not yet (step 6, whose section head needs the service).
             kept = by_state
             topic = by_state if service is not None or by_state not in SERVICE_ROUTED_TOPICS else None
-        ctx.db.execute(
-            sa.update(inquiries)
-            .where(inquiries.c.inquiry_id == event.inquiry_id)
-            .values(topic=kept.value if kept else None, service=service.value if service else None)
-        )
+        cases.classify(ctx, event.inquiry_id, kept, service)
     first = first_assignment(topic, service, ctx.chart)
     return [_hand_over(ctx, event.inquiry_id, first, from_role=Role.admin)]
 
@@ -118,11 +110,7 @@ def apply_result(result: TaskResult, ctx: Context) -> list[Outgoing]:
     service = result.service or closed.case_service
     if result.topic or result.service:
         # The admin's triage: the case now has the topic and service they set.
-        ctx.db.execute(
-            sa.update(inquiries)
-            .where(inquiries.c.inquiry_id == closed.inquiry_id)
-            .values(topic=topic.value if topic else None, service=service.value if service else None)
-        )
+        cases.classify(ctx, closed.inquiry_id, topic, service)
     following = next_assignment(
         closed.assignment, result.outcome, topic=topic, service=service, chart=ctx.chart
     )
@@ -134,13 +122,7 @@ def apply_result(result: TaskResult, ctx: Context) -> list[Outgoing]:
 
 def reroute(event: CaseRerouted, ctx: Context) -> list[Outgoing]:
     """A bridge's unit sent its case back (the pickup desk: not issued after all): hand it on."""
-    case = ctx.db.execute(
-        sa.update(inquiries)
-        .where(inquiries.c.inquiry_id == event.inquiry_id)
-        .values(topic=event.topic.value, service=sa.func.coalesce(event.service, inquiries.c.service))
-        .returning(inquiries.c.service)
-    ).one()
-    service = Service(case.service) if case.service else None
+    service = cases.reclassify(ctx, event.inquiry_id, event.topic, event.service)
     held = Assignment(step=event.step, role=event.role)
     following = next_assignment(held, Outcome.escalated, topic=event.topic, service=service, chart=ctx.chart)
     assert following is not None  # an escalation goes on or is refused
@@ -174,9 +156,9 @@ def reply_for_resolved(event: CaseResolved, ctx: Context) -> list[Outgoing]:
 
 def close_delivery(receipt: Receipt, ctx: Context) -> list[Outgoing]:
     """The connector delivered the reply: step 8 is done, and the citizen is asked how it went."""
-    case = ctx.preloaded.pop(("delivered", receipt.reply_id), None) or mark_delivered(ctx, [receipt]).get(
-        receipt.reply_id
-    )
+    case = ctx.preloaded.pop(("delivered", receipt.reply_id), None) or cases.mark_delivered(
+        ctx, [receipt]
+    ).get(receipt.reply_id)
     if case is None:
         raise Rejected("unknown_reply", "no undelivered reply has this reply_id")
     close_handover(ctx, case, done_at=receipt.delivered_at)
@@ -185,41 +167,14 @@ def close_delivery(receipt: Receipt, ctx: Context) -> list[Outgoing]:
 
 def preload_receipts(receipts: list[Receipt], ctx: Context) -> None:
     """The batch's deliveries marked at once, as each handler would first do for its own."""
-    for reply_id, case in mark_delivered(ctx, receipts).items():
+    for reply_id, case in cases.mark_delivered(ctx, receipts).items():
         ctx.preloaded[("delivered", reply_id)] = case
-
-
-def mark_delivered(ctx: Context, receipts: list[Receipt]) -> dict[str, sa.Row[Any]]:
-    """Mark the receipts' cases delivered and read their step 8, in one statement, by reply id.
-    Each case once: the guard on delivered_at, which also keeps any other receipt from closing
-    its step 8; a receipt for an unknown or already delivered reply finds nothing."""
-    delivered = sa.values(
-        sa.column("reply_id", sa.Text), sa.column("at", sa.DateTime(timezone=True)), name="delivered"
-    ).data([(r.reply_id, r.delivered_at) for r in receipts])
-    rows = ctx.db.execute(
-        sa.update(inquiries)
-        .where(
-            inquiries.c.reply_id == delivered.c.reply_id,
-            inquiries.c.delivered_at.is_(None),
-            handovers.c.inquiry_id == inquiries.c.inquiry_id,
-            handovers.c.step == 8,
-        )
-        .values(delivered_at=delivered.c.at, survey_sent_at=ctx.clock.now())
-        .returning(
-            *handovers.c,
-            inquiries.c.reply_id.label("case_reply_id"),
-            inquiries.c.channel.label("case_channel"),
-            inquiries.c.account.label("case_account"),
-            inquiries.c.ticket.label("case_ticket"),
-        )
-    )
-    return {row.case_reply_id: row for row in rows}
 
 
 def survey(ctx: Context, inquiry_id: str, channel: Channel, account: str, ticket: str | None) -> Outgoing:
     """The answer reached the citizen: ask how the service was (SKM), once per case (the caller
     set the case's `survey_sent_at`, from which a rating is awaited)."""
-    text = ctx.citizen.templates.render(NoticeKind.survey, ticket=ticket)
+    text = ctx.citizen.templates.render(NoticeKind.survey, ticket=ticket, choices=survey_choices())
     return notice(ctx, NoticeKind.survey, channel, account, text, inquiry_id=inquiry_id, ticket=ticket)
 
 
@@ -227,29 +182,9 @@ def send_reply(ctx: Context, inquiry_id: str, text: str) -> list[Outgoing]:
     """Answer the citizen (step 8): exactly one reply per inquiry, whatever arrives twice."""
     now = ctx.clock.now()
     reply_id = uuid.uuid4().hex
-    steps_so_far = (
-        sa.select(sa.func.array_agg(aggregate_order_by(handovers.c.step, handovers.c.id)))
-        .where(handovers.c.inquiry_id == inquiries.c.inquiry_id)
-        .scalar_subquery()
-    )
-    case = ctx.db.execute(
-        sa.update(inquiries)
-        .where(inquiries.c.inquiry_id == inquiry_id, inquiries.c.reply_id.is_(None))
-        .values(reply_id=reply_id, reply_text=text, replied_at=now)
-        .returning(
-            inquiries.c.channel,
-            inquiries.c.upstream_id,
-            inquiries.c.account,
-            inquiries.c.topic,
-            inquiries.c.received_at,
-            inquiries.c.ticket,
-            steps_so_far.label("steps"),
-        )
-    ).one_or_none()
+    case = cases.mark_replied(ctx, inquiry_id, reply_id, text, now)
     if case is None:
         return []  # already answered: the citizen gets one reply
-    path = path_of(case.steps or [])
-    ctx.writes.update(inquiries, ("inquiry_id", inquiry_id), {"path": path})
     record_step(ctx, inquiry_id, 8, Role.admin, Role.pemohon, handed_at=now, done_at=None)
     ctx.on_commit(lambda: ctx.metrics.replies.labels(case.channel).inc())
     reply = Reply(
@@ -267,7 +202,7 @@ def send_reply(ctx: Context, inquiry_id: str, text: str) -> list[Outgoing]:
         reply_id=reply_id,
         channel=case.channel,
         topic=case.topic,
-        path=path,
+        path=case.path,
         received_at=case.received_at,
         replied_at=now,
     )
@@ -281,7 +216,7 @@ def with_ticket(text: str, ticket: str | None) -> str:
     """The answer as the citizen gets it: the officer's text, then the case's ticket."""
     if ticket is None:
         return text
-    return f"{text[: 4000 - 40]}\n\nNomor tiket: {ticket}"
+    return f"{text[:ANSWER_LIMIT]}\n\nNomor tiket: {ticket}"
 
 
 def _hand_over(

@@ -43,6 +43,7 @@ from sqlalchemy.engine import Engine
 
 from services import catalog
 from services.catalog import NAMES as SERVICES
+from services.runner import Supervisor
 from shared.devtools import profiling
 from shared.devtools.bench_chain import run_chain
 from shared.devtools.feed import make_inquiries
@@ -50,12 +51,11 @@ from shared.devtools.polling import wait_until
 from shared.devtools.sandbox import temporary_database, temporary_vhost
 from shared.devtools.simulation import Connector, Staff
 from shared.runtime import topology
-from shared.runtime.runner import Supervisor
 from shared.runtime.settings import Settings
 from shared.runtime.storage import inquiries, make_engine, report_cases
 from shared.runtime.worker import to_json
 from shared.sop.contracts import Inquiry
-from shared.sop.orgchart import load_chart
+from shared.sop.offices import the_office
 
 
 @dataclass
@@ -227,7 +227,7 @@ def run_bench(
     if ctl is None:
         raise RuntimeError("rabbitmqctl is not on PATH; the benchmark makes its own vhost with it")
     copies = {name: copies.get(name, 1) for name in SERVICES} if copies else dict.fromkeys(SERVICES, 1)
-    chart = load_chart(settings.org_chart)
+    chart = the_office(settings).chart
     with (
         temporary_vhost(settings.amqp_url, [ctl], prefix="bamsos-bench") as amqp_url,
         temporary_database(settings.database_url, prefix="bamsos_bench") as database_url,

@@ -40,6 +40,7 @@ from pika.exceptions import AMQPError
 
 from services import catalog
 from services.catalog import NAMES as SERVICES
+from services.runner import Supervisor, supervise
 from shared.devtools import chaos_checks as checks
 from shared.devtools.feed import make_inquiries
 from shared.devtools.sandbox import temporary_database, temporary_vhost
@@ -47,13 +48,13 @@ from shared.devtools.simulation import Connector, Did, Publisher, Staff
 from shared.laporan import Period, office_day
 from shared.laporan.figures import case_totals, snapshot
 from shared.runtime import logs, topology
-from shared.runtime.runner import Supervisor, supervise
 from shared.runtime.settings import Settings
 from shared.runtime.storage import handovers, inquiries, make_engine, notices
 from shared.runtime.worker import amqp
 from shared.sop.contracts import Inquiry, Role, Task, Topic
 from shared.sop.office_calendar import office_zone
-from shared.sop.orgchart import OrgChart, load_chart
+from shared.sop.offices import the_office
+from shared.sop.orgchart import OrgChart
 from shared.sop.rules import STANDARD_MINUTES
 
 log = logs.get("bamsos.chaos")
@@ -214,6 +215,9 @@ class ChaosReport:
     lost: int
     duplicated_replies: int
     redelivered_replies: int
+    # The same reply (reply_id) delivered again as a fresh message: published twice, as when work
+    # acknowledged on a lost primary was done again on its promoted standby.
+    republished_replies: int
     incomplete_cards: int  # cases whose card has a doubled, missing, open or disordered handover
     wrong_paths: int
     notices: Counter[str]  # distinct breach notices per level and head: "1 kasi", "2 kabid"...
@@ -257,7 +261,7 @@ class ChaosReport:
             f"{self.faults.broker_restarts}; PostgreSQL restarts: {self.faults.database_restarts}{other}",
             f"registered: {self.registered} of {self.inquiries}   answered: {self.answered}   "
             f"lost: {self.lost}   duplicated replies: {self.duplicated_replies} (redelivered, same "
-            f"reply: {self.redelivered_replies})",
+            f"reply: {self.redelivered_replies}; published again: {self.republished_replies})",
             f"breach notices: {sum(self.notices.values())} — {per_level or 'none'}; "
             f"wrong or missing: {self.notice_problems}",
             f"control cards incomplete or doubled: {self.incomplete_cards}   wrong paths: "
@@ -354,7 +358,7 @@ def run_chaos(
             BAMSOS_METRICS_PORTS=json.dumps(dict.fromkeys(SERVICES, 0)),
             BAMSOS_LOG_LEVEL=os.environ.get("BAMSOS_LOG_LEVEL", "error"),
         )
-        chart = load_chart(settings.org_chart)
+        chart = the_office(settings).chart
         connection = amqp.connect(amqp_url)
         catalog.declare_topology(connection.channel(), chart, settings.queue_type)
         connection.close()
@@ -522,6 +526,7 @@ class _Run:
             lost=len(ids - set(replies)),
             duplicated_replies=sum(n - 1 for n in replies.values()),
             redelivered_replies=self.connector.redelivered,
+            republished_replies=len(self.connector.replies) - len(distinct),
             incomplete_cards=checks.cases_in(found["card"]),
             wrong_paths=checks.cases_in(found["path"]),
             notices=checks.notices_by_level(seen),

@@ -5,7 +5,9 @@ cookie, as the host node does), once per node with its own node name (`bamsos-<t
 cluster), free ports (AMQP from 5701, Erlang distribution +20000: clear of the host node's 5672 and
 25672), data and log folders, config file (the host's pins port 5672) and plugin list (none: the
 management plugin would want port 15672). Node 0 starts first; the others `join_cluster` it (about
-15 s in all). Needs root. Everything lives in one temporary folder, removed with the nodes.
+15 s in all). Needs root. Everything lives in one temporary folder, removed with the nodes. With
+a certificate (`tls`), a node takes AMQP over TLS only, as deploy/k8s/'s brokers do. PostgreSQL's
+throwaway servers are in `postgres_servers.py`.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from shared.devtools.certificates import TlsFiles
 from shared.devtools.chaos import DEFAULT_TIME_SCALE, ChaosReport, run_chaos
 from shared.runtime import logs
 from shared.runtime.settings import Settings
@@ -132,12 +135,12 @@ def _free_ports(count: int) -> int:
     candidates = list(range(FIRST_AMQP_PORT, FIRST_AMQP_PORT + 300, count))
     random.shuffle(candidates)
     for first in candidates:
-        if all(_bindable(p) and _bindable(p + 20000) for p in range(first, first + count)):
+        if all(bindable(p) and bindable(p + 20000) for p in range(first, first + count)):
             return first
     raise RuntimeError(f"no {count} free ports from {FIRST_AMQP_PORT} on")
 
 
-def _bindable(port: int) -> bool:
+def bindable(port: int) -> bool:
     with socket.socket() as probe:
         try:
             probe.bind(("127.0.0.1", port))
@@ -146,11 +149,11 @@ def _bindable(port: int) -> bool:
             return False
 
 
-def _node(base: Path, name: str, port: int, host_env: dict[str, str]) -> Node:
+def _node(base: Path, name: str, port: int, host_env: dict[str, str], tls: TlsFiles | None) -> Node:
     folder = base / name
     folder.mkdir()
     config = folder / "rabbitmq.conf"
-    config.write_text(f"listeners.tcp.local = 127.0.0.1:{port}\n")
+    config.write_text(_listeners(port, tls))
     (folder / "enabled_plugins").write_text("[].\n")
     (folder / "rabbitmq-env.conf").write_text("")  # not the host's (it names the node rabbit@localhost)
     env = dict(
@@ -173,9 +176,27 @@ def _node(base: Path, name: str, port: int, host_env: dict[str, str]) -> Node:
     return Node(f"{name}@localhost", port, env, folder / "server.log")
 
 
+def _listeners(port: int, tls: TlsFiles | None) -> str:
+    """A node's AMQP listener: plain, or TLS alone (no plain listener at all) with `tls`."""
+    if tls is None:
+        return f"listeners.tcp.local = 127.0.0.1:{port}\n"
+    return "\n".join(
+        [
+            "listeners.tcp = none",
+            f"listeners.ssl.default = 127.0.0.1:{port}",
+            f"ssl_options.cacertfile = {tls.ca}",
+            f"ssl_options.certfile = {tls.cert}",
+            f"ssl_options.keyfile = {tls.key}",
+            "ssl_options.verify = verify_none",  # the clients check the server; no client certificates
+            "",
+        ]
+    )
+
+
 @contextmanager
-def rabbit_cluster(nodes: int = 3) -> Iterator[RabbitCluster]:
-    """Start `nodes` RabbitMQ nodes on this machine, clustered; stop them and remove their data after."""
+def rabbit_cluster(nodes: int = 3, tls: TlsFiles | None = None) -> Iterator[RabbitCluster]:
+    """Start `nodes` RabbitMQ nodes on this machine, clustered; stop them and remove their data after.
+    With `tls`, each node listens for AMQP over TLS only (on its port, amqps://)."""
     if os.geteuid() != 0 or shutil.which(CTL) is None or not Path(SERVER).exists():
         raise RuntimeError("a local RabbitMQ cluster needs root and Debian's rabbitmq-server package")
     base = Path(tempfile.mkdtemp(prefix="bamsos-cluster-"))
@@ -183,7 +204,7 @@ def rabbit_cluster(nodes: int = 3) -> Iterator[RabbitCluster]:
     tag, first_port = uuid.uuid4().hex[:6], _free_ports(nodes)
     host_env = {k: v for k, v in os.environ.items() if not k.startswith(("RABBITMQ_", "ERL_"))}
     cluster = RabbitCluster(
-        [_node(base, f"bamsos-{tag}-{i + 1}", first_port + i, host_env) for i in range(nodes)]
+        [_node(base, f"bamsos-{tag}-{i + 1}", first_port + i, host_env, tls) for i in range(nodes)]
     )
     for path in [base, *base.rglob("*")]:
         shutil.chown(path, "rabbitmq", "rabbitmq")
@@ -264,80 +285,3 @@ def run_cluster_chaos(
                 (0.6, "node_kill", lambda: node_outage(nodes, 2, nodes.kill_node)),
             ],
         )
-
-
-# --- a PostgreSQL primary with a streaming standby ----------------------------------------------
-
-PG_PRIMARY, PG_STANDBY = "bamsos_primary", "bamsos_standby"  # never the host's `main`
-
-
-@dataclass(frozen=True)
-class PostgresPair:
-    """A primary and its streaming standby (Debian's pg_createcluster), on loopback ports."""
-
-    version: str
-    primary_port: int
-    standby_port: int
-
-    def url(self, database: str) -> str:
-        """Both servers in one URL: libpq tries them in turn and keeps the one that takes writes, so
-        the services follow the standby once it is promoted."""
-        hosts = f"host=127.0.0.1:{self.primary_port}&host=127.0.0.1:{self.standby_port}"
-        return f"postgresql+psycopg2://postgres@/{database}?{hosts}&target_session_attrs=read-write"
-
-    def stop_primary(self) -> None:
-        _pg_ctl(self.version, PG_PRIMARY, "stop", "-m", "fast")
-
-    def promote_standby(self) -> None:
-        _pg_ctl(self.version, PG_STANDBY, "promote")
-
-
-def _pg_ctl(version: str, name: str, *args: str) -> None:
-    subprocess.run(
-        ["pg_ctlcluster", "--skip-systemctl-redirect", version, name, *args],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-
-
-def _drop_pg(version: str, name: str) -> None:
-    subprocess.run(["pg_dropcluster", "--stop", version, name], capture_output=True, timeout=120)
-
-
-@contextmanager
-def postgres_standby(primary_port: int = 5442, standby_port: int = 5443) -> Iterator[PostgresPair]:
-    """A throwaway primary on `primary_port` and a standby streaming from it on `standby_port`
-    (`pg_basebackup -R`); both dropped afterwards. Needs root; the host's cluster is not touched."""
-    version = sorted(os.listdir("/etc/postgresql"))[-1]
-    pair = PostgresPair(version, primary_port, standby_port)
-    standby_data = Path(f"/var/lib/postgresql/{version}/{PG_STANDBY}")
-    for name in (PG_PRIMARY, PG_STANDBY):
-        _drop_pg(version, name)  # left over by a run that was itself killed
-    try:
-        for name, port in ((PG_PRIMARY, primary_port), (PG_STANDBY, standby_port)):
-            # Trust on loopback, replication included: these servers live for one test run.
-            subprocess.run(
-                ["pg_createcluster", version, name, "-p", str(port), "--", "--auth=trust"],
-                check=True,
-                capture_output=True,
-                timeout=120,
-            )
-        _pg_ctl(version, PG_PRIMARY, "start")
-        for entry in standby_data.iterdir():  # the standby's data comes from the primary instead
-            if entry.is_dir():
-                shutil.rmtree(entry)
-            else:
-                entry.unlink()
-        source = ["-h", "127.0.0.1", "-p", str(primary_port), "-U", "postgres"]
-        subprocess.run(
-            ["runuser", "-u", "postgres", "--", "pg_basebackup", *source, "-D", str(standby_data), "-R"],
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
-        _pg_ctl(version, PG_STANDBY, "start")
-        yield pair
-    finally:
-        for name in (PG_STANDBY, PG_PRIMARY):
-            _drop_pg(version, name)

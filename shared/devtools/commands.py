@@ -1,5 +1,8 @@
 """The development tools' commands: `bamsos demo`, `bamsos bench` and `bamsos chaos`.
 
+They join `bamsos` as plugins (pyproject.toml's entry-point group `bamsos.commands`): the product's
+CLI does not import the dev tools.
+
 They run throwaway pipelines on this host's servers; `bamsos chaos` also restarts those servers, so
 it refuses to run unless `--restart-host-servers` is spelled out (or it is told to restart none).
 """
@@ -8,10 +11,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
-from shared.runtime.settings import load_settings
+from shared.runtime.settings import Settings, load_settings
 
 
 @click.command()
@@ -172,6 +176,12 @@ def chaos(
     type=click.Path(path_type=Path, file_okay=False),
     help="Sample every service with py-spy during the flood; DIR/summary.txt says where time went.",
 )
+@click.option(
+    "--standby",
+    type=click.Choice(["sync", "async"]),
+    help="Run on a throwaway primary with a streaming standby on this machine (free ports from 5442), "
+    "synchronous or not, instead of BAMSOS_DATABASE_URL's server: the cost of a recovery point of zero.",
+)
 @click.option("--out", type=click.Path(path_type=Path), default=Path("bench-results.json"))
 def bench(
     count: int,
@@ -183,27 +193,32 @@ def bench(
     references: bool,
     laporan_cases: tuple[int, ...],
     profile: Path | None,
+    standby: str | None,
     out: Path,
 ) -> None:
     """Measure the pipeline against a bare and a naive chain in the same run (needs root)."""
+    import contextlib
+
     from shared.devtools.bench import run_bench, to_json_file
 
-    settings = load_settings()
+    stack = contextlib.ExitStack()
+    settings = _bench_settings(standby, stack)
     plans = [{"router": routers, "intake": intakes}]
     if scale_out:
         plans.append({"router": max(2, routers + 1), "intake": max(2, intakes + 1)})
-    runs = [
-        run_bench(
-            settings,
-            count=count,
-            latency_count=latency_inquiries,
-            load_share=load,
-            copies=plan,
-            references=references and n == 0,
-            profile=profile / f"run-{n + 1}" if profile else None,
-        )
-        for n, plan in enumerate(plans)
-    ]
+    with stack:
+        runs = [
+            run_bench(
+                settings,
+                count=count,
+                latency_count=latency_inquiries,
+                load_share=load,
+                copies=plan,
+                references=references and n == 0,
+                profile=profile / f"run-{n + 1}" if profile else None,
+            )
+            for n, plan in enumerate(plans)
+        ]
     for result in runs:
         for line in result.lines():
             click.echo(line)
@@ -222,4 +237,14 @@ def bench(
         sys.exit(1)
 
 
-dev_commands = (demo, bench, chaos)
+def _bench_settings(standby: str | None, stack: Any) -> Settings:
+    """The settings, on a throwaway primary and standby pair (`--standby`) that `stack` removes."""
+    settings = load_settings()
+    if standby:
+        from shared.devtools.postgres_servers import postgres_standby
+
+        pair = stack.enter_context(postgres_standby(synchronous=standby == "sync"))
+        settings = settings.model_copy(update={"database_url": pair.url("postgres")})
+        ports = f"{pair.primary_port} and {pair.standby_port}"
+        click.echo(f"database: a primary and its streaming standby ({pair.standby_state()}) on {ports}")
+    return settings

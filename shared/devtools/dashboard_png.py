@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from services.generators.observability import PANELS, Panel
 from shared.devtools.local_prometheus import api
-from shared.generators.observability import PANELS, Panel
 
 MAIN_PANELS = (
     "Kepatuhan standar per langkah (1 jam)",

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 
 from services.catalog import GATEWAY, setup
 from services.catalog import NAMES as SERVICES
+from services.runner import supervise
 from shared.devtools.dashboard_png import render as render_dashboard
 from shared.devtools.fake_platforms import FakePlatforms
 from shared.devtools.feed import make_inquiries
@@ -32,7 +33,6 @@ from shared.devtools.local_prometheus import by_label, free_port, local_promethe
 from shared.devtools.polling import healthy, wait_until
 from shared.devtools.simulation import Connector, Staff, publish_inquiries
 from shared.laporan import FORMATS, Office, Period, office_day, write_laporan
-from shared.runtime.runner import supervise
 from shared.runtime.settings import Settings
 from shared.runtime.storage import handovers, inquiries, make_engine, notices
 from shared.sop.citizen import skm_grade, skm_index

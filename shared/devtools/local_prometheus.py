@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from shared.generators.observability import DEPLOY_DIR, RULES_FILE
+from services.generators.observability import DEPLOY_DIR, RULES_FILE
 
 
 class PrometheusError(RuntimeError):

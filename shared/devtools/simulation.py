@@ -297,7 +297,7 @@ class Connector(_Actor):
         if kind == "acknowledged":
             text = self._rng.choice(["cek status {t}", "Cek status {t} min", "status {t}?"]).format(t=ticket)
         elif kind == "survey":
-            text = self._rng.choice(["5", "4", "4/5", "⭐⭐⭐⭐⭐", "puas", "3", "sangat puas"])
+            text = self._rng.choice(["4", "3", "3/4", "⭐⭐⭐⭐", "puas", "baik", "sangat baik", "2"])
         else:
             return
         message = Inquiry(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.sop.citizen import GRADES, SKM_SCALE, skm_index
+from shared.sop.citizen import GRADES, LEGACY_POINTS, LEGACY_WORDS, SCALE_WORDS, SKM_SCALE, skm_index
 from shared.sop.rules import STEP_NAMES
 
 UNCLASSIFIED = "Belum diklasifikasi"
@@ -71,12 +71,13 @@ TIMING_HEADER = (
 )
 
 
-# The satisfaction survey (SKM): the scores' meaning, as the survey's answer words say them.
-RATING_WORDS = {1: "Tidak puas", 2: "Kurang puas", 3: "Cukup puas", 4: "Puas", 5: "Sangat puas"}
+# The satisfaction survey (SKM): the scores' meaning, in the survey's own words (the regulation's).
+RATING_WORDS = {score: word.capitalize() for score, word in SCALE_WORDS.items()}
+LEGACY_RATING_WORDS = {score: word.capitalize() for score, word in LEGACY_WORDS.items()}
 NO_RATINGS = "Belum ada penilaian kepuasan pada periode ini."
 NO_OFFICER = "Tanpa paraf petugas"
 # The columns that give ratings per channel, service or officer, in the PDF and the XLSX alike.
-RATING_HEADER = ("Penilaian", "Rata-rata (1-5)", "Indeks SKM", "Mutu")
+RATING_HEADER = ("Penilaian", f"Rata-rata (1-{SKM_SCALE[1]})", "Indeks SKM", "Mutu")
 
 
 def label(names: dict[str, str], code: str | None) -> str:
@@ -119,16 +120,30 @@ def grade_text(grade: tuple[str, str] | None) -> str:
 def skm_note() -> str:
     """The scale and its conversion, in one sentence, from the rules the index is computed by."""
     low, high = SKM_SCALE
-    step = decimal_text(skm_index(low + 1) - skm_index(low), 2)
     grades = ", ".join(
         f"{letter} ({words}) mulai {decimal_text(bound, 2)}" for bound, letter, words in GRADES if bound
     )
     last = next(f"{letter} ({words})" for bound, letter, words in GRADES if not bound)
+    scale = ", ".join(f"{score} {word}" for score, word in SCALE_WORDS.items())
     return (
-        f"Pemohon menilai pelayanan dengan nilai {low} sampai {high} setelah jawaban diterima; nilai "
-        f"rata-rata m dikonversi menjadi Indeks Kepuasan Masyarakat {decimal_text(skm_index(low), 0)}"
-        f"{DASH}{decimal_text(skm_index(high), 0)} dengan rumus {decimal_text(skm_index(low), 0)} + "
-        f"(m {DASH} {low}) \u00d7 {step} dan diberi mutu pelayanan menurut Peraturan Menteri PANRB "
-        f"Nomor 14 Tahun 2017 tentang Pedoman Penyusunan Survei Kepuasan Masyarakat: {grades}, "
-        f"di bawahnya {last}."
+        f"Pemohon menilai pelayanan setelah jawaban diterima dengan skala {low}{DASH}{high} Survei "
+        f"Kepuasan Masyarakat ({scale}); nilai rata-rata dikali {decimal_text(skm_index(1), 0)} menjadi "
+        f"Indeks Kepuasan Masyarakat {decimal_text(skm_index(low), 0)}{DASH}"
+        f"{decimal_text(skm_index(high), 0)} "
+        f"dan diberi mutu pelayanan menurut Peraturan Menteri Pendayagunaan Aparatur Negara dan "
+        f"Reformasi Birokrasi Nomor 14 Tahun 2017 tentang Pedoman Penyusunan Survei Kepuasan Masyarakat "
+        f"Unit Penyelenggara Pelayanan Publik: {grades}, di bawahnya {last}."
+    )
+
+
+def legacy_note(responses: int) -> str:
+    """How the 1-5 ratings of surveys sent before the 4-point scale count, for a period holding some."""
+    pairs = ", ".join(
+        f"{score} ({LEGACY_WORDS[score]}) menjadi {decimal_text(points, 1 if points % 1 else 0)}"
+        for score, points in LEGACY_POINTS.items()
+    )
+    return (
+        f"{count_text(responses)} penilaian pada periode ini menjawab survei lama berskala 1{DASH}5. "
+        f"Nilainya tetap tersimpan apa adanya dan dihitung pada skala 1{DASH}4 menurut katanya: {pairs}; "
+        f'"cukup", yang tidak ada pada skala peraturan, diletakkan di antara kurang baik dan baik.'
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
@@ -21,14 +21,15 @@ from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 from sqlalchemy.engine import Connection, Engine
 
 from shared.laporan.period import Period
-from shared.runtime.storage import handovers, inquiries
-from shared.sop.citizen import SKM_SCALE, skm_grade, skm_index
+from shared.runtime.storage import answer_suggestions, handovers, inquiries
+from shared.sop.citizen import LEGACY_POINTS, LEGACY_SCALE, SCALE_WORDS, skm_grade, skm_index
 
 # The PDF lists this many of the breached cases, the worst first; the XLSX and CSV list them all.
 PDF_BREACHES = 100
 _ROLE_ORDER = ("admin", "kasi", "kabid", "editor", "pickup", "kadis", "pemohon")
 REPLY_STEP = 8  # the answer to the citizen; the step before it produced that answer
-SCORES = tuple(range(SKM_SCALE[0], SKM_SCALE[1] + 1))  # the survey's scale, 1 to 5
+SCORES = tuple(SCALE_WORDS)  # the survey's scale (PermenPANRB 14/2017), 1 to 4
+LEGACY_SCORES = tuple(LEGACY_POINTS)  # the 1-5 scale of surveys sent before migration 0009
 
 _i = inquiries.c
 _h = handovers.c
@@ -115,7 +116,7 @@ class Breach(NamedTuple):
 
 
 class Scored:
-    """A mean rating on the survey's 1-5 scale, as the SKM index (25-100) and its grade."""
+    """A mean rating on the regulation's 1-4 scale, as the SKM index (25-100) and its grade."""
 
     mean: float | None
 
@@ -150,9 +151,14 @@ class Satisfaction(Scored):
     responses: int
     mean: float | None
     distribution: tuple[int, ...]  # how many ratings gave each score of SCORES
+    legacy: tuple[int, ...]  # how many 1-5 ratings (before 0009) gave each of LEGACY_SCORES
     by_channel: tuple[Rated, ...]
     by_service: tuple[Rated, ...]
     by_officer: tuple[Rated, ...]
+
+    @property
+    def legacy_responses(self) -> int:
+        return sum(self.legacy)
 
     @property
     def response_rate(self) -> float | None:
@@ -175,6 +181,8 @@ class Figures:
     breached_cases: int
     worst: tuple[Breach, ...]  # the PDF_BREACHES worst, most over first
     satisfaction: Satisfaction
+    # Per service: the period's cases answered with a template inserted (the answer suggestions).
+    templates_used: dict[str | None, int] = field(default_factory=dict)
 
     @property
     def steps_closed(self) -> int:
@@ -236,6 +244,7 @@ def _case_figures(db: Connection, period: Period) -> dict[str, Any]:
         "by_service": counts_by(db, period, _i.service),
         "days": daily(db, period),
         "satisfaction": satisfaction(db, period),
+        "templates_used": templates_used(db, period),
     }
 
 
@@ -263,6 +272,19 @@ def counts_by(db: Connection, period: Period, column: sa.Column[str]) -> tuple[C
         .order_by(received.desc(), column)
     )
     return tuple(Count(*row) for row in db.execute(stmt))
+
+
+def templates_used(db: Connection, period: Period) -> dict[str | None, int]:
+    """Per service, the period's cases whose answer was sent with a template inserted (the console
+    records it in `answer_suggestions`)."""
+    used = answer_suggestions.c
+    stmt = (
+        sa.select(_i.service, sa.func.count())
+        .select_from(inquiries.join(answer_suggestions, used.inquiry_id == _i.inquiry_id))
+        .where(in_period(period), used.template.is_not(None))
+        .group_by(_i.service)
+    )
+    return {row[0]: row[1] for row in db.execute(stmt)}
 
 
 def _percentiles() -> sa.ScalarSelect[Any]:
@@ -421,8 +443,18 @@ def breaches(db: Connection, period: Period, batch: int = 2000) -> Iterator[Brea
         yield Breach._make(row)
 
 
+def _points() -> sa.ColumnElement[float]:
+    """A rating as points on the regulation's 1-4 scale: a 1-5 rating by its words (LEGACY_POINTS)."""
+    legacy = sa.case({score: points for score, points in LEGACY_POINTS.items()}, value=_i.rating)
+    return sa.case((_i.survey_scale == LEGACY_SCALE, legacy), else_=sa.cast(_i.rating, sa.Float))
+
+
 def _mean_rating() -> sa.ColumnElement[float]:
-    return sa.cast(sa.func.avg(_i.rating), sa.Float)
+    return sa.cast(sa.func.avg(_points()), sa.Float)
+
+
+def _current() -> sa.ColumnElement[bool]:
+    return _i.survey_scale.is_distinct_from(LEGACY_SCALE)
 
 
 def satisfaction(db: Connection, period: Period) -> Satisfaction:
@@ -432,14 +464,16 @@ def satisfaction(db: Connection, period: Period) -> Satisfaction:
             sa.func.count(_i.survey_sent_at),
             sa.func.count(_i.rating),
             _mean_rating(),
-            *(sa.func.count().filter(_i.rating == score) for score in SCORES),
+            *(sa.func.count().filter(_current(), _i.rating == score) for score in SCORES),
+            *(sa.func.count().filter(_i.survey_scale == LEGACY_SCALE, _i.rating == s) for s in LEGACY_SCORES),
         ).where(in_period(period))
     ).one()
     return Satisfaction(
         surveys_sent=row[0],
         responses=row[1],
         mean=row[2],
-        distribution=tuple(row[3:]),
+        distribution=tuple(int(n) for n in row[3 : 3 + len(SCORES)]),
+        legacy=tuple(int(n) for n in row[3 + len(SCORES) :]),
         by_channel=ratings_by(db, period, _i.channel),
         by_service=ratings_by(db, period, _i.service),
         by_officer=officer_ratings(db, period),

@@ -3,44 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from shared.laporan.bahasa import ROLES, label
 from shared.runtime.settings import Settings
-from shared.sop.orgchart import load_chart
+from shared.sop import office as sop_office
+from shared.sop.office import Letterhead
+from shared.sop.offices import the_office
 
 BLANK = "...................................."
 
 
 @dataclass(frozen=True)
-class Office:
-    """Built from the settings (`BAMSOS_REPORT_*`, defaults for Dukcapil Kota Pekanbaru)."""
+class Office(Letterhead):
+    """The office's letterhead and unit names (`BAMSOS_REPORT_*` for a deployment of one office,
+    defaults for Dukcapil Kota Pekanbaru; or its office file's `kop`)."""
 
-    government: str
-    name: str
-    address: str
-    sop_number: str
-    city: str
-    head_title: str
-    head_name: str
-    head_nip: str
     # Seksi and bidang codes -> their names in the organisation chart ("Seksi Identitas Penduduk").
     units: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Office:
-        chart = load_chart(settings.org_chart)
-        return cls(
-            government=settings.report_government,
-            name=settings.report_office,
-            address=settings.report_address,
-            sop_number=settings.report_sop_number,
-            city=settings.report_city,
-            head_title=settings.report_head_title,
-            head_name=settings.report_head_name,
-            head_nip=settings.report_head_nip,
-            units={code: unit.nama for code, unit in (chart.seksi | chart.bidang).items()},
-        )
+        return cls.of(the_office(settings))
+
+    @classmethod
+    def of(cls, office: sop_office.Office) -> Office:
+        return cls(**asdict(office.letterhead), units=office.unit_names())
 
     @property
     def signer(self) -> str:

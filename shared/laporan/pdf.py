@@ -22,6 +22,7 @@ from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemp
 from shared.laporan.bahasa import (
     CHANNELS,
     DASH,
+    LEGACY_RATING_WORDS,
     NO_OFFICER,
     NO_RATINGS,
     RATING_WORDS,
@@ -32,13 +33,14 @@ from shared.laporan.bahasa import (
     decimal_text,
     grade_text,
     label,
+    legacy_note,
     path_label,
     percent_text,
     skm_note,
     step_label,
 )
 from shared.laporan.chart import daily_chart
-from shared.laporan.figures import SCORES, Count, Figures, HolderTiming, Rated, Timing
+from shared.laporan.figures import LEGACY_SCORES, SCORES, Count, Figures, HolderTiming, Rated, Timing
 from shared.laporan.office import Office
 from shared.laporan.pdf_parts import (
     BODY,
@@ -56,6 +58,7 @@ from shared.laporan.pdf_parts import (
     title_block,
 )
 from shared.laporan.period import moment_text, office_day
+from shared.sop.citizen import SKM_SCALE
 
 TITLE = "LAPORAN PELAYANAN INFORMASI MELALUI MEDIA SOSIAL"
 SUBTITLE = "Bantuan Informasi dan Penggunaan Media Layanan Melalui Media Sosial (BAMSOS)"
@@ -138,21 +141,37 @@ def _summary(f: Figures) -> list[Any]:
 
 
 def _count_table(
-    title: str, counts: tuple[Count, ...], name: Callable[[str | None], str], total: Count
+    title: str,
+    counts: tuple[Count, ...],
+    name: Callable[[str | None], str],
+    total: Count,
+    templates: dict[str | None, int] | None = None,
 ) -> Any:
+    """Received, answered and open per code; with `templates`, also the answers sent with a
+    template inserted (the service table)."""
+    extra = templates is not None
     rows = [
-        [name(c.code), count_text(c.received), count_text(c.answered), count_text(c.open)] for c in counts
+        [name(c.code), count_text(c.received), count_text(c.answered), count_text(c.open)]
+        + ([count_text((templates or {}).get(c.code, 0))] if extra else [])
+        for c in counts
     ]
-    rows.append(["Jumlah", count_text(total.received), count_text(total.answered), count_text(total.open)])
-    widths = [WIDTH / 2 - 0.3 * cm - 4.8 * cm, 1.6 * cm, 1.6 * cm, 1.6 * cm]
-    return ruled_table([title, "Diterima", "Dijawab", "Terbuka"], rows, widths, numbers_from=1, total=True)
+    rows.append(
+        ["Jumlah", count_text(total.received), count_text(total.answered), count_text(total.open)]
+        + ([count_text(sum((templates or {}).values()))] if extra else [])
+    )
+    numbers = [1.6 * cm] * (4 if extra else 3)
+    widths = [WIDTH / 2 - 0.3 * cm - sum(numbers), *numbers]
+    header = [title, "Diterima", "Dijawab", "Terbuka"] + (["Templat"] if extra else [])
+    return ruled_table(header, rows, widths, numbers_from=1, total=True)
 
 
 def _volumes(f: Figures) -> list[Any]:
     channel = _count_table("Kanal media sosial", f.by_channel, lambda c: label(CHANNELS, c), f.totals)
     topic = _count_table("Topik permohonan", f.by_topic, lambda c: label(TOPICS, c), f.totals)
     path = _count_table("Jalur SOP yang ditempuh", f.by_path, path_label, f.totals)
-    service = _count_table("Jenis layanan", f.by_service, lambda c: label(SERVICES, c), f.totals)
+    service = _count_table(
+        "Jenis layanan", f.by_service, lambda c: label(SERVICES, c), f.totals, f.templates_used
+    )
     return [
         opening("B. PERMOHONAN MENURUT KANAL, TOPIK, JALUR SOP DAN LAYANAN", side_by_side(channel, topic)),
         Spacer(1, 8),
@@ -180,7 +199,8 @@ def _compliance(f: Figures) -> list[Any]:
     table = ruled_table(["Langkah SOP", "Baku (menit)", *TIMING_HEADER], rows, widths, numbers_from=1)
     note = (
         "Waktu tiap langkah dihitung dari serah terima sampai selesai menurut kartu kendali, dalam waktu "
-        "kerja kantor. Median: separuh langkah selesai dalam waktu ini atau kurang; P90: 90% langkah."
+        "kerja kantor. Median: separuh langkah selesai dalam waktu ini atau kurang; P90: 90% langkah "
+        "selesai dalam waktu ini atau kurang."
     )
     return [
         opening(
@@ -238,7 +258,7 @@ def _satisfaction(f: Figures, office: Office) -> list[Any]:
     text = (
         f"Dari <b>{count_text(s.surveys_sent)}</b> survei kepuasan yang dikirim setelah jawaban diterima, "
         f"<b>{count_text(s.responses)}</b> dijawab (<b>{percent_text(s.response_rate)}</b>). Nilai "
-        f"rata-rata <b>{decimal_text(s.mean, 2)}</b> dari 5, atau Indeks Kepuasan Masyarakat "
+        f"rata-rata <b>{decimal_text(s.mean, 2)}</b> dari {SKM_SCALE[1]}, atau Indeks Kepuasan Masyarakat "
         f"<b>{decimal_text(s.index, 2)}</b>: mutu pelayanan <b>{grade_text(s.grade)}</b>."
     )
     summary = ruled_table(
@@ -247,7 +267,7 @@ def _satisfaction(f: Figures, office: Office) -> list[Any]:
             ["Survei kepuasan terkirim", count_text(s.surveys_sent)],
             ["Penilaian diterima", count_text(s.responses)],
             ["Tingkat tanggapan", percent_text(s.response_rate)],
-            [f"Nilai rata-rata (1{DASH}5)", decimal_text(s.mean, 2)],
+            [f"Nilai rata-rata (1{DASH}{SKM_SCALE[1]})", decimal_text(s.mean, 2)],
             [f"Indeks Kepuasan Masyarakat (25{DASH}100)", decimal_text(s.index, 2)],
             ["Mutu pelayanan", grade_text(s.grade)],
         ],
@@ -257,6 +277,16 @@ def _satisfaction(f: Figures, office: Office) -> list[Any]:
     spread = [
         [str(score), RATING_WORDS[score], count_text(n), percent_text(n / s.responses)]
         for score, n in zip(SCORES, s.distribution, strict=True)
+    ]
+    spread += [
+        [
+            str(score),
+            f"{LEGACY_RATING_WORDS[score]} (skala lama 1{DASH}5)",
+            count_text(n),
+            percent_text(n / s.responses),
+        ]
+        for score, n in zip(LEGACY_SCORES, s.legacy, strict=True)
+        if s.legacy_responses
     ]
     spread.append(["", "Jumlah", count_text(s.responses), percent_text(1.0)])
     distribution = ruled_table(
@@ -278,7 +308,7 @@ def _satisfaction(f: Figures, office: Office) -> list[Any]:
         "Petugas yang menjawab",
         "Pelaksana",
         "Penilaian",
-        f"Rata-rata (1{DASH}5)",
+        f"Rata-rata (1{DASH}{SKM_SCALE[1]})",
         "Indeks SKM",
         "Mutu",
     ]
@@ -292,6 +322,7 @@ def _satisfaction(f: Figures, office: Office) -> list[Any]:
             Paragraph(text, BODY),
             Spacer(1, 3),
             Paragraph(skm_note(), CAPTION),
+            *([Paragraph(legacy_note(s.legacy_responses), CAPTION)] if s.legacy_responses else []),
             Spacer(1, 6),
             side_by_side(summary, distribution),
         ),

@@ -8,40 +8,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-MONTHS = (
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-)
+from shared.sop.dates import MONTHS, date_text, moment_text, time_text
+
+__all__ = ["MONTHS", "Period", "date_text", "moment_text", "office_day", "time_text"]
 
 
 def office_day(moment: datetime, zone: ZoneInfo) -> date:
     return moment.astimezone(zone).date()
-
-
-def date_text(day: date) -> str:
-    """A date as Indonesian letters write it: "1 Desember 2026"."""
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
-
-
-def time_text(moment: datetime, zone: ZoneInfo) -> str:
-    """A time of day in `zone` as Indonesian letters write it: "08.15"."""
-    return moment.astimezone(zone).strftime("%H.%M")
-
-
-def moment_text(moment: datetime, zone: ZoneInfo) -> str:
-    """A date and time in `zone`, named as staff name it: "4 November 2026 pukul 08.00 WIB"."""
-    local = moment.astimezone(zone)
-    return f"{date_text(local.date())} pukul {time_text(local, zone)} {local.strftime('%Z')}"
 
 
 @dataclass(frozen=True)

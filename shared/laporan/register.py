@@ -35,7 +35,7 @@ class Case(NamedTuple):
     topic: str | None
     path: str | None
     replied_at: datetime | None
-    rating: int | None  # the citizen's satisfaction rating, 1-5, when given
+    rating: int | None  # the citizen's satisfaction rating as stored: 1-4, or 1-5 for surveys before 0009
     # Where the delay happened (the worst breached step), when the case ran over a standard.
     breached_steps: int
     late_step: int | None

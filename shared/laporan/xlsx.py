@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from shared.laporan.bahasa import (
     CHANNELS,
+    LEGACY_RATING_WORDS,
     NO_OFFICER,
     NO_RATINGS,
     RATING_HEADER,
@@ -30,17 +31,19 @@ from shared.laporan.bahasa import (
     TOPICS,
     grade_text,
     label,
+    legacy_note,
     path_label,
     skm_note,
     step_label,
 )
-from shared.laporan.figures import SCORES, Breach, Count, Figures, HolderTiming, Rated, Timing
+from shared.laporan.figures import LEGACY_SCORES, SCORES, Breach, Count, Figures, HolderTiming, Rated, Timing
 from shared.laporan.office import Office
 from shared.laporan.pdf import NO_INQUIRIES, SUBTITLE, TITLE
 from shared.laporan.period import date_text, moment_text, office_day
 from shared.laporan.register import Case
 from shared.laporan.safe import neutralise
 from shared.laporan.workbook import Book, Style, Styled
+from shared.sop.citizen import SKM_SCALE
 
 MAX_ROWS = 1_048_576  # an XLSX sheet's limit; a longer list goes on in "<name> 2", "<name> 3", ...
 
@@ -107,10 +110,24 @@ def _kop_rows(f: Figures, office: Office) -> list[list[Any]]:
     ]
 
 
-def _count_rows(title: str, counts: tuple[Count, ...], name: Any, total: Count) -> list[list[Any]]:
-    rows: list[list[Any]] = [_header([title, "Diterima", "Dijawab", "Masih terbuka"])]
-    rows += [[name(c.code), c.received, c.answered, c.open] for c in counts]
-    rows.append([_bold(v) for v in ("Jumlah", total.received, total.answered, total.open)])
+def _count_rows(
+    title: str,
+    counts: tuple[Count, ...],
+    name: Any,
+    total: Count,
+    templates: dict[str | None, int] | None = None,
+) -> list[list[Any]]:
+    """Received, answered and open per code; with `templates`, the answers with a template too."""
+    extra = templates is not None
+    used = templates or {}
+    header = [title, "Diterima", "Dijawab", "Masih terbuka"] + (["Dengan templat"] if extra else [])
+    rows: list[list[Any]] = [_header(header)]
+    rows += [
+        [name(c.code), c.received, c.answered, c.open] + ([used.get(c.code, 0)] if extra else [])
+        for c in counts
+    ]
+    last = ("Jumlah", total.received, total.answered, total.open) + ((sum(used.values()),) if extra else ())
+    rows.append([_bold(v) for v in last])
     return [*rows, []]
 
 
@@ -135,7 +152,7 @@ def _summary_sheet(wb: Book, f: Figures, office: Office) -> None:
             *_count_rows("Kanal media sosial", f.by_channel, lambda c: label(CHANNELS, c), t),
             *_count_rows("Topik permohonan", f.by_topic, lambda c: label(TOPICS, c), t),
             *_count_rows("Jalur SOP yang ditempuh", f.by_path, path_label, t),
-            *_count_rows("Jenis layanan", f.by_service, lambda c: label(SERVICES, c), t),
+            *_count_rows("Jenis layanan", f.by_service, lambda c: label(SERVICES, c), t, f.templates_used),
         ]
     signed_on = f"{office.city}, {date_text(office_day(f.compiled_at, f.period.zone))}"
     rows += [
@@ -208,7 +225,7 @@ def _satisfaction_sheet(wb: Book, f: Figures, office: Office) -> None:
     else:
         rows += [
             ["Tingkat tanggapan", Styled(s.response_rate, Style.PERCENT)],
-            ["Nilai rata-rata (1-5)", Styled(s.mean, Style.SCORE)],
+            [f"Nilai rata-rata (1-{SKM_SCALE[1]})", Styled(s.mean, Style.SCORE)],
             ["Indeks Kepuasan Masyarakat (25-100)", Styled(s.index, Style.SCORE)],
             ["Mutu pelayanan", grade_text(s.grade)],
             [],
@@ -218,6 +235,17 @@ def _satisfaction_sheet(wb: Book, f: Figures, office: Office) -> None:
                 [score, RATING_WORDS[score], n, Styled(n / s.responses, Style.PERCENT)]
                 for score, n in zip(SCORES, s.distribution, strict=True)
             ),
+            *(
+                [
+                    f"{score} (1-5)",
+                    f"{LEGACY_RATING_WORDS[score]} (skala lama)",
+                    n,
+                    Styled(n / s.responses, Style.PERCENT),
+                ]
+                for score, n in zip(LEGACY_SCORES, s.legacy, strict=True)
+                if s.legacy_responses
+            ),
+            *([[legacy_note(s.legacy_responses)]] if s.legacy_responses else []),
             [],
             [_bold("Menurut kanal media sosial")],
             _header(["Kanal media sosial", *RATING_HEADER]),
@@ -305,7 +333,7 @@ def register_header(zone_label: str) -> tuple[str, ...]:
         "Pertanyaan",
         "Status",
         f"Dijawab ({zone_label})",
-        "Nilai kepuasan (1-5)",
+        "Nilai kepuasan (1-4; survei lama 1-5)",
         "Jumlah langkah terlambat",
         "Langkah keterlambatan",
         "Pelaksana",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from shared.runtime.errors import REJECT_REASONS
 
@@ -39,11 +39,6 @@ class WorkerMetrics:
         """Every message of a batch took the batch's time, from its start to the ack."""
         for _ in range(messages):
             self.handling.labels(service).observe(seconds)
-
-    def serve(self, host: str, port: int) -> None:
-        """Expose /metrics over HTTP (a daemon thread); port 0 turns it off."""
-        if port:
-            start_http_server(port, addr=host, registry=self.registry)
 
 
 def build_worker_metrics(registry: CollectorRegistry | None = None) -> WorkerMetrics:

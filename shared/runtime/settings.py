@@ -48,8 +48,13 @@ class Settings(BaseSettings):
     # Test and demo only: the services' SOP clock stands still at this instant (ISO, with its zone),
     # e.g. a Friday night before a holiday for the office-calendar end-to-end test. Never in production.
     frozen_now: AwareDatetime | None = None
+    # One office file or folder per office (shared/sop/offices.py); unset: the one office below.
+    offices_dir: Path | None = None
+    # Opening periods by weekday; a lunch break or Friday prayer splits a day into several periods,
+    # e.g. "mon-thu 07:30-12:00,13:00-16:00; fri 07:30-11:30,13:30-16:30" (shared/sop/hours.py).
     office_hours: str = "mon-thu 07:30-16:00; fri 07:30-16:30"
-    # The office's time zone (IANA name): its office hours, days, and the times staff read.
+    # The office's time zone (WIB, WITA, WIT or an IANA name): its office hours, days, and the
+    # times staff read.
     timezone: str = DEFAULT_TIMEZONE
     closed_dates: list[date] = Field(default_factory=list)  # an office's own closed days (cuti)
     org_chart: Path | None = None
@@ -69,12 +74,15 @@ class Settings(BaseSettings):
     # Per service, where its /metrics is served (0: not served); a service not named here serves on
     # its spec's default port (9101 intake … 9105 reporter).
     metrics_ports: dict[str, int] = Field(default_factory=dict)
+    # A worker's /healthz (on its metrics port) answers 503 once its consume loop has not turned for
+    # this long: stuck, though its metrics thread still answers (shared/runtime/health.py).
+    health_stall_seconds: PositiveFloat = 90.0
     # Test-only failpoint: the worker exits at this point of its loop (see Worker.failpoint), in
     # every batch, or with `<point>:<message id>` only in a batch holding that message.
     crash_at: str | None = Field(
         default=None, pattern=r"^(before_db_commit|after_db_commit|after_amqp_commit)(:.+)?$"
     )
-    # Least privilege (shared/generators/access.py): with unit users, a task result counts only when
+    # Least privilege (services/generators/access.py): with unit users, a task result counts only when
     # published by the broker user of the unit holding the task (`<prefix>staff.<unit>`).
     unit_users: bool = False
     broker_user_prefix: str = ""
@@ -100,6 +108,9 @@ class Settings(BaseSettings):
     acknowledge: bool = True
     survey_hours: PositiveFloat = 24.0
     notice_templates: Path | None = None
+    # Where a citizen asks about their personal data (UU 27/2022 arts. 5-13): the office's
+    # data-protection contact, named in the privacy notice of an account's first acknowledgement.
+    privacy_contact: str = Field(default="petugas kami melalui percakapan ini", min_length=1, max_length=300)
     # The gateway (services/gateway/): webhooks in, replies out. A platform whose secrets are not
     # all set is off: its webhook answers 404 and nothing is sent to it.
     gateway_host: str = "127.0.0.1"

@@ -2,12 +2,13 @@
 
 One PostgreSQL database holds the registrations, the control card (`handovers`), the
 processed-message ledger that makes every consumer idempotent, the transactional outbox, and the
-reporter's read-model. The schema is migrated by Alembic (`shared/migrations/`).
+reporter's read-model. The schema is migrated by Alembic (`shared/runtime/migrations/`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
@@ -35,14 +36,17 @@ inquiries = sa.Table(
     sa.Column("path", sa.Text),
     sa.Column("media_kind", sa.Text),
     sa.Column("media_id", sa.Text),
-    # The citizen's side: the case's ticket number, when the survey went out, and the rating (1-5).
+    # The citizen's side: the case's ticket number, when the survey went out and on which scale
+    # (4, PermenPANRB 14/2017; 5 for surveys sent before migration 0009), and the rating on it.
     sa.Column("ticket", sa.Text),
     sa.Column("survey_sent_at", TS),
+    sa.Column("survey_scale", sa.SmallInteger),
     sa.Column("rating", sa.SmallInteger),
     sa.Column("rated_at", TS),
     sa.UniqueConstraint("channel", "upstream_id", name="uq_inquiries_channel_upstream_id"),
     sa.UniqueConstraint("ticket", name="uq_inquiries_ticket"),
     sa.Index("ix_inquiries_channel_account", "channel", "account"),
+    sa.Index("ix_inquiries_replied_at", "replied_at"),  # the suggestions read new answers by it
 )
 
 # The control card (kartu kendali): one row per handover, appended, closed once when done.
@@ -221,6 +225,21 @@ sa.Index("ix_access_log_account_hash", access_log.c.account_hash)
 SERVICE_ROLE = "bamsos_service"
 
 
+# Which answer suggestion an officer inserted into a sent answer (a template's key, "jawaban" for
+# a past answer, none), and whether they edited it: owned by shared/staff/saran/usage.py.
+answer_suggestions = sa.Table(
+    "answer_suggestions",
+    metadata,
+    sa.Column("task_id", sa.Text, primary_key=True),
+    sa.Column("inquiry_id", sa.Text, nullable=False),  # no foreign key: erasing a case stays possible
+    sa.Column("service", sa.Text),
+    sa.Column("source", sa.Text, nullable=False),  # templat, jawaban, tanpa
+    sa.Column("template", sa.Text),
+    sa.Column("edited", sa.Boolean, nullable=False),
+    sa.Column("sent_at", TS, nullable=False, index=True),
+)
+
+
 def make_engine(database_url: str) -> Engine:
     # No pre-ping: it costs a round trip per batch, and a dead connection already fails as a
     # transient error that the worker retries (the pool drops it). `values_plus_batch`: a batch's
@@ -252,12 +271,32 @@ def drop_database(database_url: str) -> None:
         admin.dispose()
 
 
-def migrate(database_url: str) -> None:
-    """Bring the schema to the newest Alembic revision (idempotent)."""
-    from alembic import command  # only setup needs Alembic: services don't load it
-    from alembic.config import Config
+def _alembic_config(database_url: str) -> Any:
+    from alembic.config import Config  # only setup needs Alembic: services don't load it
 
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
-    command.upgrade(config, "head")
+    return config
+
+
+def migrate(database_url: str) -> None:
+    """Bring the schema to the newest Alembic revision (idempotent)."""
+    from alembic import command
+
+    command.upgrade(_alembic_config(database_url), "head")
+
+
+def schema_at_head(database_url: str) -> bool:
+    """Whether the database's schema is at this code's newest Alembic revision (what `migrate`
+    leaves); False while it is older, or not there yet."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(_alembic_config(database_url)).get_heads())
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as db:
+            return set(MigrationContext.configure(db).get_current_heads()) == heads
+    finally:
+        engine.dispose()

@@ -32,7 +32,7 @@ from shared.sop.classify import (
     load_rules,
     normalise,
 )
-from shared.sop.contracts import Service, Topic
+from shared.sop.contracts import TEXT_LIMIT, Service, Topic
 
 DEFAULT_CORPUS = Path(__file__).with_name("data") / "corpus.jsonl"
 
@@ -56,7 +56,7 @@ class Example(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    text: Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+    text: Annotated[str, StringConstraints(min_length=1, max_length=TEXT_LIMIT)]
     topic: Topic | None
     service: Service | None
 

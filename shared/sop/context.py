@@ -22,8 +22,10 @@ from shared.sop.classify import Classifier, load_rules
 from shared.sop.clock import SopClock
 from shared.sop.documents import DocumentRegistry, ExportRegistry
 from shared.sop.metrics import SopMetrics, build_sop_metrics
+from shared.sop.office import DEFAULT_TICKET_PREFIX, Office
 from shared.sop.office_calendar import make_clock
-from shared.sop.orgchart import OrgChart, load_chart
+from shared.sop.offices import the_office
+from shared.sop.orgchart import OrgChart
 
 
 @dataclass
@@ -37,7 +39,7 @@ class Context:
     classifier: Classifier
     # Who published the message (its AMQP user_id, checked by RabbitMQ), and when a unit's results
     # must come from that unit's own broker user, the prefix of those users' names (see
-    # shared/generators/access.py); None: not enforced (a single-user stack).
+    # services/generators/access.py); None: not enforced (a single-user stack).
     sender: str | None = None
     unit_user_prefix: str | None = None
     citizen: CitizenSide = field(default_factory=lambda: CitizenSide())
@@ -58,16 +60,23 @@ class Context:
 @dataclass(frozen=True)
 class CitizenSide:
     """How the pipeline speaks to citizens besides the answer (settings BAMSOS_ACKNOWLEDGE,
-    BAMSOS_SURVEY_HOURS, BAMSOS_NOTICE_TEMPLATES)."""
+    BAMSOS_SURVEY_HOURS, BAMSOS_NOTICE_TEMPLATES; the templates' common fields from the org chart,
+    BAMSOS_RETENTION_DAYS and BAMSOS_PRIVACY_CONTACT)."""
 
     templates: Templates = field(default_factory=load_templates)
     acknowledge: bool = True
     survey_hours: float = 24.0
+    # The office's ticket series: what it numbers new cases with and reads in "cek status".
+    ticket_prefix: str = DEFAULT_TICKET_PREFIX
 
 
 @dataclass(frozen=True)
 class HandlerSetup:
-    """The office's setup every handler of a service shares, built once at its start."""
+    """The office's setup every handler of a service shares, built once at its start.
+
+    One office's: its clock, chart and citizen side. Serving several offices (issue 23, item 3)
+    makes this a setup per office, chosen for each message by its `office` code.
+    """
 
     clock: SopClock
     chart: OrgChart
@@ -92,18 +101,29 @@ class HandlerSetup:
         )
 
 
+def citizen_templates(settings: Settings, office: Office) -> Templates:
+    """The office's notices' texts with its name, the retention and privacy contact filled in."""
+    return load_templates(office.notice_templates).with_common(
+        kantor=office.chart.name_for_citizens,
+        retention_days=settings.retention_days,
+        contact=settings.privacy_contact,
+    )
+
+
 def pipeline_context(settings: Settings, registry: CollectorRegistry) -> ContextFactory[Context]:
     """The context factory of every pipeline service, from the settings."""
+    office = the_office(settings)
     setup = HandlerSetup(
-        clock=make_clock(settings),
-        chart=load_chart(settings.org_chart),
+        clock=make_clock(settings, office),
+        chart=office.chart,
         metrics=build_sop_metrics(registry),
         classifier=Classifier(load_rules(settings.classify_rules), settings.triage_threshold),
         unit_user_prefix=settings.broker_user_prefix if settings.unit_users else None,
         citizen=CitizenSide(
-            templates=load_templates(settings.notice_templates),
+            templates=citizen_templates(settings, office),
             acknowledge=settings.acknowledge,
             survey_hours=settings.survey_hours,
+            ticket_prefix=office.ticket_prefix,
         ),
         documents=ExportRegistry,
     )

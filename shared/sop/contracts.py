@@ -13,6 +13,12 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+# Characters in a message's text (an inquiry, a task's summary, a task result, a reply, a notice).
+TEXT_LIMIT = 4000
+# What an officer's answer may hold: the reply adds the case's ticket after it ("Nomor tiket: ...")
+# and must still fit in TEXT_LIMIT.
+ANSWER_LIMIT = TEXT_LIMIT - 100
+
 
 class Channel(StrEnum):
     instagram = "instagram"
@@ -78,8 +84,9 @@ class Message(BaseModel):
 
 
 # A case's ticket number, read aloud and typed on a phone: BMS-<yymmdd>-<n, 4 digits or more>, the
-# office day it was registered and its number that day (see shared/sop/tickets.py).
-Ticket = Annotated[str, StringConstraints(pattern=r"^BMS-\d{6}-\d{4,}$")]
+# office day it was registered and its number that day (see shared/sop/tickets.py); an office may
+# have its own prefix of 2-6 capitals instead of BMS (shared/sop/offices.py).
+Ticket = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,6}-\d{6}-\d{4,}$")]
 
 
 class MediaKind(StrEnum):
@@ -104,7 +111,7 @@ class Inquiry(Message):
     account: NonEmpty = Field(description="The citizen's social-media account name.")
     name: Annotated[str, StringConstraints(max_length=200)] | None = None
     sent_at: AwareDatetime = Field(description="When the citizen sent it, RFC 3339 with offset.")
-    text: Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+    text: Annotated[str, StringConstraints(min_length=1, max_length=TEXT_LIMIT)]
     service: Service | None = None
     topic: Topic | None = None
     media_kind: MediaKind | None = Field(
@@ -129,7 +136,7 @@ class Task(Message):
     bidang: Code | None = None
     service: Service | None
     topic: Topic | None
-    summary: Annotated[str, StringConstraints(max_length=4000)]
+    summary: Annotated[str, StringConstraints(max_length=TEXT_LIMIT)]
     assigned_at: AwareDatetime
     due_at: AwareDatetime
     ticket: Ticket | None = Field(None, description="The case's ticket, as the citizen knows it.")
@@ -142,7 +149,7 @@ class TaskResult(Message):
     task_id: NonEmpty
     officer: NonEmpty = Field(description="The officer's name or initials: the control card's paraf.")
     outcome: Outcome
-    text: Annotated[str, StringConstraints(max_length=4000)] | None = None
+    text: Annotated[str, StringConstraints(max_length=TEXT_LIMIT)] | None = None
     at: AwareDatetime
     topic: Topic | None = None
     service: Service | None = None
@@ -157,7 +164,7 @@ class Reply(Message):
     in_reply_to: NonEmpty = Field(description="The upstream id of the inquiry.")
     channel: Channel
     account: NonEmpty
-    text: Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+    text: Annotated[str, StringConstraints(min_length=1, max_length=TEXT_LIMIT)]
     created_at: AwareDatetime
     ticket: Ticket | None = Field(None, description="The case's ticket number, also in the text.")
 
@@ -168,6 +175,7 @@ class NoticeKind(StrEnum):
     survey = "survey"  # how was the service (SKM), after the answer was delivered
     thanks = "thanks"  # for the rating
     unknown_ticket = "unknown_ticket"  # a status request for no case of this account
+    issued = "issued"  # the document a case waited for was issued (the daily document import)
 
 
 class CitizenNotice(Message):
@@ -183,7 +191,7 @@ class CitizenNotice(Message):
     kind: NoticeKind
     channel: Channel
     account: NonEmpty
-    text: Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+    text: Annotated[str, StringConstraints(min_length=1, max_length=TEXT_LIMIT)]
     created_at: AwareDatetime
 
 
@@ -232,7 +240,7 @@ class CaseResolved(Message):
     schema_: Literal["bamsos.case-resolved/1"] = Field("bamsos.case-resolved/1", alias="schema")
     inquiry_id: NonEmpty
     task_id: NonEmpty
-    text: Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+    text: Annotated[str, StringConstraints(min_length=1, max_length=TEXT_LIMIT)]
     at: AwareDatetime
 
 

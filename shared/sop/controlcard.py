@@ -3,6 +3,10 @@
 The SOP: "every officer initials and dates each handover and receipt along the flow, so that when a
 case is late one can see where the delay happened". A row is a handover: step, from role, to role,
 officer, handed_at, taken_at, done_at, the standard, the time taken in SOP seconds, breached or not.
+
+Every write to the card (`handovers`) goes through here: the pipeline's handlers with their batch
+(`ctx`), the staff's receipt of a task and the gateway's note on a reply with a connection of their
+own.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from shared.runtime import topology
 from shared.runtime.storage import handovers, inquiries
@@ -209,6 +214,37 @@ def close_handover(
 def note_task(ctx: Context, task_id: str, note: str) -> None:
     """Write what the card should say about a task's step beyond its times (e.g. a re-route)."""
     ctx.writes.update(handovers, ("task_id", task_id), {"note": note})
+
+
+def mark_breached(ctx: Context, handover_id: int, level: int, next_notice_at: datetime | None) -> None:
+    """An open step is over its standard: breached, its heads told up to `level`, and when the next
+    level is due (None: the top of the ladder was told)."""
+    ctx.db.execute(
+        sa.update(handovers)
+        .where(handovers.c.id == handover_id)
+        .values(breached=True, escalation_level=level, next_notice_at=next_notice_at)
+    )
+
+
+def mark_taken(db: Connection, task_id: str, officer: str) -> bool:
+    """An officer took a task: its receipt (taken_at, their initials) on the card. False when the
+    task is taken or done already (a copy of it delivered twice)."""
+    taken = db.execute(
+        sa.update(handovers)
+        .where(handovers.c.task_id == task_id, handovers.c.taken_at.is_(None), handovers.c.done_at.is_(None))
+        .values(taken_at=sa.func.now(), officer=officer)
+    ).rowcount
+    return bool(taken)
+
+
+def note_reply(db: Connection, reply_id: str, note: str) -> None:
+    """Write a note on the step 8 (the reply) of the case this reply answers."""
+    inquiry_id = sa.select(inquiries.c.inquiry_id).where(inquiries.c.reply_id == reply_id).scalar_subquery()
+    db.execute(
+        sa.update(handovers)
+        .where(handovers.c.inquiry_id == inquiry_id, handovers.c.step == 8)
+        .values(note=note)
+    )
 
 
 def _observe(ctx: Context, step: int, role: Role, duration: float, standard: int) -> None:

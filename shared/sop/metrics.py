@@ -106,7 +106,8 @@ def build_sop_metrics(registry: CollectorRegistry) -> SopMetrics:
         ),
         rating_points=Counter(
             "bamsos_survey_rating_points_total",
-            "The sum of the ratings received (1-5 each), by channel: with the count, the mean and the index.",
+            "The sum of the ratings received, as points on the SKM 1-4 scale, by channel: with the count, "
+            "the mean and the index.",
             ["channel"],
             registry=registry,
         ),

@@ -1,18 +1,17 @@
 """The office calendar: the SOP's standards count in office hours on working days only.
 
-A case that arrives at night, on a weekend or on a public holiday starts counting at the next
-opening, so it is due the next working morning. Indonesian public holidays come from the `holidays`
-library (country ID); an office adds its own closed days (cuti bersama) with `BAMSOS_CLOSED_DATES`.
-Times are taken and given in UTC; the hours are read in the office's time zone (`BAMSOS_TIMEZONE`,
-WIB by default), which `office_zone` reads from the settings for every part of BAMSOS.
+A case that arrives at night, on a weekend, on a public holiday or in a break (lunch, Friday
+prayer) starts counting at the next opening, so it is due the next working morning or after the
+break. Indonesian public holidays come from the `holidays` library (country ID); an office adds its
+own closed days (cuti bersama). Times are taken and given in UTC; the hours are read in the office's
+time zone. The hours, zone and closed days are the office's (shared/sop/office.py).
 """
 
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -20,71 +19,49 @@ import holidays
 from shared.runtime.errors import ConfigError
 from shared.runtime.settings import Settings
 from shared.sop.clock import AlwaysOpen, Calendar, SopClock
+from shared.sop.hours import WeekHours
+from shared.sop.office import Office
+from shared.sop.offices import the_office
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-# Indonesian civil service hours, five-day week: Monday-Thursday 07:30-16:00, Friday 07:30-16:30.
-DEFAULT_HOURS = "mon-thu 07:30-16:00; fri 07:30-16:30"
 _MAX_DAYS = 800  # no office is closed longer; bounds every loop below
-
-_PART = re.compile(r"^\s*(\w{3})(?:\s*-\s*(\w{3}))?\s+(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
-
-
-def parse_hours(text: str) -> dict[int, tuple[time, time]]:
-    """`"mon-thu 07:30-16:00; fri 07:30-16:30"` -> {weekday: (open, close)}; ConfigError if bad."""
-    hours: dict[int, tuple[time, time]] = {}
-    for part in filter(str.strip, text.split(";")):
-        m = _PART.match(part.lower())
-        if not m or m.group(1) not in DAYS or (m.group(2) and m.group(2) not in DAYS):
-            raise ConfigError(f"office hours: cannot read '{part.strip()}'; write e.g. '{DEFAULT_HOURS}'")
-        first = DAYS.index(m.group(1))
-        last = DAYS.index(m.group(2)) if m.group(2) else first
-        try:
-            opens = time(int(m.group(3)), int(m.group(4)))
-            closes = time(int(m.group(5)), int(m.group(6)))
-        except ValueError:
-            raise ConfigError(f"office hours: '{part.strip()}' is not a time of day") from None
-        if closes <= opens or last < first:
-            raise ConfigError(f"office hours: '{part.strip()}' closes before it opens")
-        for day in range(first, last + 1):
-            hours[day] = (opens, closes)
-    if not hours:
-        raise ConfigError("office hours: no working day given")
-    return hours
 
 
 @dataclass(frozen=True)
 class OfficeCalendar:
-    """Open time is office hours on working days that are not holidays or closed dates."""
+    """Open time is the office's opening periods on working days that are not holidays or closed dates."""
 
-    hours: dict[int, tuple[time, time]]
+    hours: WeekHours
     zone: ZoneInfo
     closed: frozenset[date] = frozenset()
 
     def is_working_day(self, day: date) -> bool:
         return day.weekday() in self.hours and day not in self.closed and day not in _holidays(day.year)
 
-    def opening_hours(self, day: date) -> tuple[datetime, datetime] | None:
-        """The day's opening and closing, in UTC; None on a closed day."""
+    def periods(self, day: date) -> list[tuple[datetime, datetime]]:
+        """The day's opening periods (opening, closing), in UTC, in order; none on a closed day."""
         if not self.is_working_day(day):
-            return None
-        opens, closes = self.hours[day.weekday()]
-        return (
-            datetime.combine(day, opens, self.zone).astimezone(UTC),
-            datetime.combine(day, closes, self.zone).astimezone(UTC),
-        )
+            return []
+        return [
+            (
+                datetime.combine(day, opens, self.zone).astimezone(UTC),
+                datetime.combine(day, closes, self.zone).astimezone(UTC),
+            )
+            for opens, closes in self.hours[day.weekday()]
+        ]
 
     def add(self, start: datetime, seconds: float) -> datetime:
         left = max(0.0, seconds)
         moment = start.astimezone(UTC)
         day = moment.astimezone(self.zone).date()
         for _ in range(_MAX_DAYS):
-            span = self.opening_hours(day)
-            if span is not None and moment < span[1]:
-                moment = max(moment, span[0])
-                available = (span[1] - moment).total_seconds()
-                if left <= available:
-                    return moment + timedelta(seconds=left)
-                left -= available
+            for opens, closes in self.periods(day):
+                if moment < closes:
+                    moment = max(moment, opens)
+                    available = (closes - moment).total_seconds()
+                    if left <= available:
+                        return moment + timedelta(seconds=left)
+                    left -= available
+                    moment = closes
             day += timedelta(days=1)
         raise ConfigError(f"the office calendar has no open time in {_MAX_DAYS} days")
 
@@ -95,16 +72,14 @@ class OfficeCalendar:
         day = start.astimezone(self.zone).date()
         last = end.astimezone(self.zone).date()
         while day <= last:
-            span = self.opening_hours(day)
-            if span is not None:
-                overlap = (min(end, span[1]) - max(start, span[0])).total_seconds()
-                total += max(0.0, overlap)
+            for opens, closes in self.periods(day):
+                total += max(0.0, (min(end, closes) - max(start, opens)).total_seconds())
             day += timedelta(days=1)
         return total
 
     def is_open(self, moment: datetime) -> bool:
-        span = self.opening_hours(moment.astimezone(self.zone).date())
-        return span is not None and span[0] <= moment < span[1]
+        day = moment.astimezone(self.zone).date()
+        return any(opens <= moment < closes for opens, closes in self.periods(day))
 
     def next_opening(self, moment: datetime) -> datetime:
         """When the clock starts for something arriving at `moment` (itself, if open)."""
@@ -117,22 +92,22 @@ def _holidays(year: int) -> frozenset[date]:
 
 
 def office_zone(settings: Settings) -> ZoneInfo:
-    """The office's time zone (`BAMSOS_TIMEZONE`); ConfigError if no such zone is known."""
-    try:
-        return ZoneInfo(settings.timezone)
-    except (KeyError, ValueError) as e:
-        raise ConfigError(f"unknown time zone '{settings.timezone}'") from e
+    """The office's time zone (`BAMSOS_TIMEZONE`, or its file's); ConfigError if no such zone is known."""
+    return the_office(settings).zone
 
 
-def make_calendar(settings: Settings) -> Calendar:
+def make_calendar(settings: Settings, office: Office | None = None) -> Calendar:
+    """The office's calendar, or every second counting with `BAMSOS_CALENDAR=24x7`."""
+    office = office or the_office(settings)
     if settings.calendar == "24x7":
         return AlwaysOpen()
-    zone = office_zone(settings)
-    return OfficeCalendar(parse_hours(settings.office_hours), zone, frozenset(settings.closed_dates))
+    return OfficeCalendar(office.hours, office.zone, office.closed)
 
 
-def make_clock(settings: Settings) -> SopClock:
-    clock = SopClock(settings.time_scale, make_calendar(settings), zone=office_zone(settings))
+def make_clock(settings: Settings, office: Office | None = None) -> SopClock:
+    """The SOP clock of `office` (the one configured office if not given)."""
+    office = office or the_office(settings)
+    clock = SopClock(settings.time_scale, make_calendar(settings, office), zone=office.zone)
     frozen = settings.frozen_now
     if frozen is not None:  # the test and demo knob BAMSOS_FROZEN_NOW: the clock stands still
         return replace(clock, now=lambda: frozen)

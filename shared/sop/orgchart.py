@@ -14,19 +14,26 @@ import yaml
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, model_validator
 
 from shared.runtime.errors import ConfigError
-from shared.sop.contracts import Service
+from shared.sop.contracts import Role, Service
+from shared.sop.units import Unit
 
 DEFAULT_CHART = Path(__file__).with_name("orgchart.yaml")
 
 UnitCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 
 
-class Unit(BaseModel):
+class Division(BaseModel):
+    """A bidang: its name."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
     nama: str
 
 
-class Section(Unit):
+class Section(BaseModel):
+    """A seksi: its name and the bidang it belongs to."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    nama: str
     bidang: UnitCode
 
 
@@ -36,7 +43,9 @@ class OrgChart(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kantor: str
-    bidang: dict[UnitCode, Unit]
+    # The office as citizens are told its name ("Disdukcapil Kota Pekanbaru"); the full name if unset.
+    sebutan: str | None = None
+    bidang: dict[UnitCode, Division]
     seksi: dict[UnitCode, Section]
     layanan: dict[Service, UnitCode]
 
@@ -59,19 +68,28 @@ class OrgChart(BaseModel):
             raise ValueError("; ".join(problems))
         return self
 
+    @property
+    def name_for_citizens(self) -> str:
+        return self.sebutan or self.kantor
+
     def seksi_of_service(self, service: Service) -> str:
         return self.layanan[service]
 
     def bidang_of_seksi(self, seksi: str) -> str:
         return self.seksi[seksi].bidang
 
+    def units(self) -> list[Unit]:
+        """Every staff unit: one per single-unit role, one per seksi (kasi) and bidang (kabid)."""
+        single = [Unit(role) for role in (Role.admin, Role.editor, Role.pickup, Role.kadis)]
+        return [
+            *single,
+            *(Unit(Role.kasi, seksi) for seksi in self.seksi),
+            *(Unit(Role.kabid, bidang) for bidang in self.bidang),
+        ]
+
     def unit_keys(self) -> list[str]:
-        """Every staff unit, as its queue's routing key: one per single-unit role, one per seksi
-        and bidang (`kasi.<seksi>`, `kabid.<bidang>`)."""
-        keys = ["admin", "editor", "pickup", "kadis"]
-        keys += [f"kasi.{seksi}" for seksi in self.seksi]
-        keys += [f"kabid.{bidang}" for bidang in self.bidang]
-        return keys
+        """Every staff unit, as its queue's routing key (`admin`, `kasi.<seksi>`, `kabid.<bidang>`)."""
+        return [unit.key for unit in self.units()]
 
 
 def load_chart(path: Path | None = None) -> OrgChart:

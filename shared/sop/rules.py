@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from shared.runtime.errors import Rejected
 from shared.sop.contracts import Outcome, Role, Service, Topic
 from shared.sop.orgchart import OrgChart
+from shared.sop.units import Unit
 
 # Mutu baku: the standard time of each step, in minutes, straight from the SOP's table.
 STANDARD_MINUTES: dict[int, int] = {1: 5, 2: 3, 3: 5, 4: 5, 5: 5, 6: 5, 7: 3, 8: 2}
@@ -58,13 +59,13 @@ class Assignment:
     bidang: str | None = None
 
     @property
+    def unit(self) -> Unit:
+        return Unit.of(self.role, self.seksi, self.bidang)
+
+    @property
     def queue_key(self) -> str:
         """The routing key on `bamsos.tasks`, which is also the queue name without its prefix."""
-        if self.role is Role.kasi:
-            return f"kasi.{self.seksi}"
-        if self.role is Role.kabid:
-            return f"kabid.{self.bidang}"
-        return self.role.value
+        return self.unit.key
 
 
 def first_assignment(topic: Topic | None, service: Service | None, chart: OrgChart) -> Assignment:

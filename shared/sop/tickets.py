@@ -1,6 +1,6 @@
-"""Ticket numbers: BMS-<yymmdd>-<nnnn>, the office day a case was registered and its number that
-day, from 0001. Short enough to read aloud and type on a phone, unique per office (one counter row
-per day, taken under its row lock), and free of personal data."""
+"""Ticket numbers: BMS-<yymmdd>-<nnnn> (BMS, or the office's own prefix), the office day a case
+was registered and its number that day, from 0001. Short enough to read aloud and type on a phone,
+unique per office (one counter row per day, taken under its row lock), and free of personal data."""
 
 from __future__ import annotations
 
@@ -10,15 +10,14 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
 from shared.runtime.storage import ticket_counters
-
-PREFIX = "BMS"
-
-
-def ticket_text(day: date, number: int) -> str:
-    return f"{PREFIX}-{day:%y%m%d}-{number:04d}"
+from shared.sop.office import DEFAULT_TICKET_PREFIX
 
 
-def next_ticket(db: Connection, day: date) -> str:
+def ticket_text(day: date, number: int, prefix: str = DEFAULT_TICKET_PREFIX) -> str:
+    return f"{prefix}-{day:%y%m%d}-{number:04d}"
+
+
+def next_ticket(db: Connection, day: date, prefix: str = DEFAULT_TICKET_PREFIX) -> str:
     """The next ticket of `day`, in the caller's transaction (a rollback gives the number back)."""
     stmt = (
         insert(ticket_counters)
@@ -30,4 +29,4 @@ def next_ticket(db: Connection, day: date) -> str:
     )
     number = db.scalar(stmt)
     assert number is not None
-    return ticket_text(day, int(number))
+    return ticket_text(day, int(number), prefix)

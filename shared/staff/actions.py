@@ -21,8 +21,10 @@ from shared.runtime import topology
 from shared.runtime.errors import BamsosError
 from shared.runtime.storage import handovers, inquiries
 from shared.runtime.worker import amqp, message_properties, to_json
-from shared.sop.contracts import Outcome, Service, Task, TaskResult, Topic
+from shared.sop.contracts import Outcome, Role, Service, Task, TaskResult, Topic
+from shared.sop.controlcard import mark_taken
 from shared.sop.orgchart import OrgChart
+from shared.sop.units import Unit
 from shared.staff.vocabulary import OUTCOMES, REROUTES, Action
 
 
@@ -48,13 +50,12 @@ def unit_queue(unit: str, chart: OrgChart) -> str:
 
 
 def _unit_filter(unit: str) -> sa.ColumnElement[bool]:
-    role, _, code = unit.partition(".")
-    h = handovers.c
-    if role == "kasi":
-        return sa.and_(h.to_role == role, h.seksi == code)
-    if role == "kabid":
-        return sa.and_(h.to_role == role, h.bidang == code)
-    return h.to_role == role
+    parsed, h = Unit.parse(unit), handovers.c
+    if parsed.role is Role.kasi:
+        return sa.and_(h.to_role == parsed.role.value, h.seksi == parsed.code)
+    if parsed.role is Role.kabid:
+        return sa.and_(h.to_role == parsed.role.value, h.bidang == parsed.code)
+    return h.to_role == parsed.role.value
 
 
 @dataclass(frozen=True)
@@ -118,11 +119,7 @@ class StaffTask:
     @property
     def unit(self) -> str:
         """The unit (queue key) the task was handed to: `admin`, `kasi.<seksi>`, `kabid.<bidang>`…"""
-        if self.to_role == "kasi":
-            return f"kasi.{self.seksi}"
-        if self.to_role == "kabid":
-            return f"kabid.{self.bidang}"
-        return self.to_role
+        return Unit.of(Role(self.to_role), self.seksi, self.bidang).key
 
 
 def _staff_tasks() -> sa.Select[tuple[object, ...]]:
@@ -189,15 +186,7 @@ def take_next(engine: Engine, amqp_url: str, unit: str, officer: str, chart: Org
                 channel.basic_ack(method.delivery_tag)
                 return task
             with engine.begin() as db:
-                taken = db.execute(
-                    sa.update(handovers)
-                    .where(
-                        handovers.c.task_id == task.task_id,
-                        handovers.c.taken_at.is_(None),
-                        handovers.c.done_at.is_(None),
-                    )
-                    .values(taken_at=sa.func.now(), officer=officer)
-                ).rowcount
+                taken = mark_taken(db, task.task_id, officer)
             channel.basic_ack(method.delivery_tag)
             if taken:
                 return task
@@ -275,12 +264,16 @@ def reroute(
         held = f"tugas {task_id} adalah langkah {row.step} ({row.to_role})"
         if to == "loket":
             raise Refused(
-                f"{held}; hanya kasi atau kabid yang memegang langkah 6 (dokumen belum terbit) "
-                "dapat mengalihkannya ke loket pengambilan"
+                f"{held}; hanya kepala seksi atau kepala bidang yang memegang langkah 6 "
+                "(dokumen belum terbit) dapat mengalihkannya ke loket pengambilan"
             )
-        raise Refused(f"{held}; hanya loket pengambilan (langkah 7) yang dapat mengembalikannya ke kasi")
+        raise Refused(
+            f"{held}; hanya loket pengambilan (langkah 7) yang dapat mengembalikannya ke kepala seksi"
+        )
     if to == "kasi" and service is None and row.service is None:
-        raise Refused("layanan kasus belum diketahui; sebutkan --layanan agar kasus sampai ke kasi terkait")
+        raise Refused(
+            "layanan kasus belum diketahui; sebutkan --layanan agar kasus sampai ke kepala seksi terkait"
+        )
     return send_result(
         engine,
         amqp_url,

@@ -11,7 +11,8 @@ from shared.runtime.settings import Settings
 from shared.runtime.storage import make_engine
 from shared.sop.contracts import Service, Task, Topic
 from shared.sop.office_calendar import make_clock, office_zone
-from shared.sop.orgchart import OrgChart, load_chart
+from shared.sop.offices import the_office
+from shared.sop.orgchart import OrgChart
 from shared.staff.actions import Refused, case_text, office_time, perform, queue_view, take_next
 from shared.staff.card import control_card
 from shared.staff.vocabulary import REROUTES, Action, confirmation
@@ -24,7 +25,7 @@ OFFICER = click.option("--petugas", "officer", required=True, help="Nama atau pa
 
 def _setup() -> tuple[Settings, OrgChart]:
     settings = Settings()
-    return settings, load_chart(settings.org_chart)
+    return settings, the_office(settings).chart
 
 
 def _fail(e: Refused) -> click.ClickException:
@@ -153,7 +154,7 @@ def selesai(task_id: str, officer: str, teks: str) -> None:
 @click.option("--topik", type=click.Choice([t.value for t in Topic]), help="Topik (triase admin).")
 @click.option("--layanan", type=click.Choice([s.value for s in Service]), help="Layanan (triase admin).")
 def eskalasi(task_id: str, officer: str, topik: str | None, layanan: str | None) -> None:
-    """Teruskan kasus ke atas (kasi -> kabid), atau arahkan ulang dengan topik/layanan (admin)."""
+    """Teruskan kasus ke atas (kepala seksi -> kepala bidang), atau arahkan ulang (admin)."""
     _do(
         Action.eskalasi,
         task_id,
@@ -171,14 +172,14 @@ def eskalasi(task_id: str, officer: str, topik: str | None, layanan: str | None)
     "to",
     required=True,
     type=click.Choice(list(REROUTES)),
-    help="loket: dokumen sudah terbit (kasi/kabid langkah 6 -> loket pengambilan); "
-    "kasi: dokumen belum terbit (loket pengambilan langkah 7 -> kasi terkait).",
+    help="loket: dokumen sudah terbit (kepala seksi/bidang langkah 6 -> loket pengambilan); "
+    "kasi: dokumen belum terbit (loket pengambilan langkah 7 -> kepala seksi terkait).",
 )
 @click.option(
     "--layanan", type=click.Choice([s.value for s in Service]), help="Layanan, bila belum diketahui."
 )
 def alihkan(task_id: str, officer: str, to: str, layanan: str | None) -> None:
-    """Alihkan kasus dokumen: ke loket pengambilan bila sudah terbit, kembali ke kasi bila belum."""
+    """Alihkan kasus dokumen: ke loket pengambilan bila sudah terbit, kembali ke kepala seksi bila belum."""
     _do(Action.alihkan, task_id, officer, to=to, service=Service(layanan) if layanan else None)
 
 

@@ -63,7 +63,10 @@ REROUTES: dict[str, Reroute] = {
     ),
     # Found not ready: back to the section head (6).
     "kasi": Reroute(
-        Topic.belum_terbit, 7, ("pickup",), "Kasus dikembalikan ke kasi terkait (dokumen belum terbit)"
+        Topic.belum_terbit,
+        7,
+        ("pickup",),
+        "Kasus dikembalikan ke kepala seksi terkait (dokumen belum terbit)",
     ),
 }
 

@@ -3,15 +3,13 @@ one for the session, and a throwaway vhost on it; the database is the local Post
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Iterator
 
 import pytest
 
-from services.catalog import NAMES as SERVICES
 from shared.devtools.cluster import RabbitCluster, rabbit_cluster
 from shared.devtools.sandbox import temporary_vhost
+from tests import helpers
 
 
 @pytest.fixture(scope="session")
@@ -32,13 +30,4 @@ def cluster_url(cluster: RabbitCluster) -> Iterator[str]:
 
 def service_env(amqp_url: str, database_url: str, **extra: str) -> dict[str, str]:
     """The environment of a service process (or `bamsos setup`) on the cluster, quorum queues."""
-    return dict(
-        os.environ,
-        BAMSOS_AMQP_URL=amqp_url,
-        BAMSOS_DATABASE_URL=database_url,
-        BAMSOS_QUEUE_TYPE="quorum",
-        BAMSOS_CALENDAR="24x7",
-        BAMSOS_METRICS_PORTS=json.dumps(dict.fromkeys(SERVICES, 0)),
-        BAMSOS_LOG_LEVEL="warning",
-        **extra,
-    )
+    return helpers.service_env(amqp_url, database_url, BAMSOS_QUEUE_TYPE="quorum", **extra)

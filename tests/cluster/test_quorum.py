@@ -45,7 +45,7 @@ def queues(cluster: RabbitCluster, amqp_url: str) -> dict[str, dict[str, Any]]:
 
 def bamsos(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "shared.cli", *args], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "services.cli", *args], env=env, capture_output=True, text=True, timeout=120
     )
 
 

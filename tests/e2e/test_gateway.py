@@ -42,6 +42,7 @@ from tests.helpers import wait_for
 pytestmark = pytest.mark.e2e
 
 APP_SECRET, VERIFY, TG_SECRET = "wa-app-secret", "wa-verify", "tg-secret"
+RETENTION_DAYS, PRIVACY_CONTACT = 180, "PPID Disdukcapil, surel ppid@disdukcapil.example"
 
 
 @pytest.fixture
@@ -71,8 +72,10 @@ def gateway_url(settings: Settings, fake: FakePlatforms) -> Iterator[str]:
         BAMSOS_TELEGRAM_SECRET_TOKEN=TG_SECRET,
         BAMSOS_TELEGRAM_BOT_TOKEN="123456:bot-token",
         BAMSOS_TELEGRAM_API_URL=fake.url,
+        BAMSOS_RETENTION_DAYS=str(RETENTION_DAYS),
+        BAMSOS_PRIVACY_CONTACT=PRIVACY_CONTACT,
     )
-    proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "run", "all"], env=env)
+    proc = subprocess.Popen([sys.executable, "-m", "services.cli", "run", "all"], env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for(lambda: healthy(url), what="the gateway")
@@ -165,4 +168,38 @@ def test_an_answer_reaches_whatsapp_and_telegram_once_and_step_8_closes(
     for platform in ("whatsapp", "telegram"):
         wait_for(lambda p=platform: len(fake.sent(p)) == 3, what=f"the survey on {platform}")
         texts = [c.text or "" for c in fake.sent(platform)]
-        assert "sudah kami terima dengan nomor tiket BMS-" in texts[0] and "nilai 1 sampai 5" in texts[2]
+        assert "sudah kami terima dengan nomor tiket BMS-" in texts[0]
+        assert "1 = tidak baik, 2 = kurang baik, 3 = baik, 4 = sangat baik" in texts[2]
+
+
+def test_the_privacy_notice_comes_with_an_account_s_first_acknowledgement_only(
+    settings: Settings, fake: FakePlatforms, gateway_url: str
+) -> None:
+    """Two questions from one WhatsApp number and one from a Telegram chat: each account is told
+    once what is kept, for how long and where to ask, and not to post KTP-el/KK or NIK publicly."""
+    for n, text in enumerate(("Min, syarat KIA apa?", "Kalau KK hilang bagaimana?")):
+        assert (
+            post_signed(gateway_url, whatsapp_text(f"wamid.P{n}", "6281100000001", "Siti", text)).status_code
+            == 200
+        )
+    update = telegram_text(900101, 55601, 8, "Budi", "Syarat akta kelahiran apa saja?")
+    headers = {"X-Telegram-Bot-Api-Secret-Token": TG_SECRET}
+    assert httpx.post(f"{gateway_url}/webhooks/telegram", json=update, headers=headers).status_code == 200
+
+    def acknowledgements(platform: str) -> list[str]:
+        return [c.text or "" for c in fake.sent(platform) if "nomor tiket BMS-" in (c.text or "")]
+
+    wait_for(
+        lambda: len(acknowledgements("whatsapp")) == 2 and len(acknowledgements("telegram")) == 1,
+        what="three acknowledgements",
+    )
+    told = [
+        text
+        for text in acknowledgements("whatsapp") + acknowledgements("telegram")
+        if "Pelindungan data pribadi" in text
+    ]
+    assert len(told) == 2, "once per account: one of the two on WhatsApp, the one on Telegram"
+    for text in told:
+        assert f"paling lama {RETENTION_DAYS} hari" in text and PRIVACY_CONTACT in text
+        assert "Disdukcapil Kota Pekanbaru" in text
+        assert "foto KTP-el atau Kartu Keluarga" in text and "NIK di kolom komentar publik" in text

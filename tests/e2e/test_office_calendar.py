@@ -1,6 +1,7 @@
 """The pipeline on the office calendar, production's default: a question sent on a Friday night
 before a long weekend (Monday 17 August 2026 is Independence Day) is due on Tuesday morning, and the
-control card and the laporan count only office hours.
+control card and the laporan count only office hours. An office whose hours have a lunch break
+(its office file in BAMSOS_OFFICES_DIR) does not count the break either.
 
 The services run as processes with their SOP clock frozen (`BAMSOS_FROZEN_NOW`, a test-only knob):
 first on Friday at 20:00 WIB, after closing, when the question arrives; then, restarted, on Tuesday
@@ -18,6 +19,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -43,7 +45,7 @@ TUESDAY_0800 = datetime(2026, 8, 18, 8, 0, tzinfo=WIB)
 
 
 @contextmanager
-def services_at(settings: Settings, now: datetime) -> Iterator[None]:
+def services_at(settings: Settings, now: datetime, **more: str) -> Iterator[None]:
     """`bamsos run all` on the office calendar, with the SOP clock standing at `now`."""
     env = dict(
         os.environ,
@@ -56,8 +58,9 @@ def services_at(settings: Settings, now: datetime) -> Iterator[None]:
         BAMSOS_CONSOLE_PORT="0",
         BAMSOS_PDP_KEY="kunci-rahasia-uji-0123456789",  # the console starts only with it
         BAMSOS_LOG_LEVEL="warning",
+        **more,
     )
-    proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "run", "all"], env=env)
+    proc = subprocess.Popen([sys.executable, "-m", "services.cli", "run", "all"], env=env)
     try:
         yield
     finally:
@@ -130,3 +133,42 @@ def test_a_question_on_a_friday_night_before_a_holiday_counts_only_office_hours(
         }
     assert (timings[3].closed, timings[3].within, timings[3].median_minutes) == (1, 0, 30.0)
     assert {step: timings[step].median_minutes for step in (1, 2, 8)} == {1: 0.0, 2: 0.0, 8: 0.0}
+
+
+MONDAY_1158 = datetime(2026, 11, 30, 11, 58, tzinfo=WIB)  # two minutes before the lunch break
+OFFICE_WITH_BREAKS = """
+nama: Dinas Kependudukan dan Pencatatan Sipil Kabupaten Siak
+kop: {pemerintah: PEMERINTAH KABUPATEN SIAK, kantor: DINAS KEPENDUDUKAN DAN PENCATATAN SIPIL,
+      nomor_sop: 1/2026, kota: Siak Sri Indrapura, jabatan_kepala: Kepala Dinas}
+zona_waktu: WIB
+jam_kerja: "mon-thu 07:30-12:00,13:00-16:00; fri 07:30-11:30,13:30-16:30"
+awalan_tiket: SIK
+"""
+
+
+def test_a_case_arriving_just_before_the_lunch_break_is_due_after_it(
+    settings: Settings, tmp_path: Path
+) -> None:
+    (tmp_path / "siak.yaml").write_text(OFFICE_WITH_BREAKS, encoding="utf-8")
+    engine = make_engine(settings.database_url)
+    question = Inquiry(
+        id="office-breaks-1",
+        channel=Channel.telegram,
+        account="@dewi",
+        name="Dewi",
+        sent_at=MONDAY_1158 - timedelta(minutes=1),
+        text="Min, syarat pindah datang dari luar kabupaten apa saja?",
+        service=Service.pindah_datang,
+        topic=Topic.informasi,
+    )
+    admin = topology.TASK_QUEUE_PREFIX + "admin"
+    with services_at(settings, MONDAY_1158, BAMSOS_OFFICES_DIR=str(tmp_path)):
+        publish_inquiries(settings.amqp_url, [question])
+        wait_for(lambda: ready_count(settings.amqp_url, admin) == 1, timeout=60, what="the admin's task")
+
+    # The admin's five minutes: two before the break (11:58-12:00), three after it (13:00-13:03).
+    steps = card(engine)
+    assert steps[3].handed_at == MONDAY_1158
+    assert steps[3].due_at == datetime(2026, 11, 30, 13, 3, tzinfo=WIB)
+    with engine.connect() as db:
+        assert db.scalar(sa.select(inquiries.c.ticket)) == "SIK-261130-0001"  # the office's own series

@@ -68,7 +68,7 @@ def test_names_accounts_nik_and_phone_numbers_never_reach_metrics_or_logs(
     )
     env.pop("BAMSOS_LOG_LEVEL", None)  # the default level, as in production
     log = tmp_path / "services.log"
-    bamsos = [sys.executable, "-m", "shared.cli"]
+    bamsos = [sys.executable, "-m", "services.cli"]
     subprocess.run([*bamsos, "setup"], env=env, check=True, capture_output=True)
     with log.open("wb") as out:
         pipeline = subprocess.Popen([*bamsos, "run", "all"], env=env, stdout=out, stderr=subprocess.STDOUT)

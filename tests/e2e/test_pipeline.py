@@ -56,8 +56,8 @@ def bamsos_env(settings: Settings) -> dict[str, str]:
 def pipeline(settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
     """`bamsos setup`, then `bamsos run all`; stopped with SIGTERM after the test."""
     env = bamsos_env(settings)
-    subprocess.run([sys.executable, "-m", "shared.cli", "setup"], env=env, check=True)
-    proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "run", "all"], env=env)
+    subprocess.run([sys.executable, "-m", "services.cli", "setup"], env=env, check=True)
+    proc = subprocess.Popen([sys.executable, "-m", "services.cli", "run", "all"], env=env)
     yield proc
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
@@ -133,7 +133,7 @@ def test_every_sop_path_ends_in_exactly_one_reply_with_the_officers_text_and_a_f
         [
             sys.executable,
             "-m",
-            "shared.cli",
+            "services.cli",
             "laporan",
             "--from",
             "2000-01-01",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from shared.generators.observability import DEPLOY_DIR
+from services.generators.observability import DEPLOY_DIR
 
 COMPOSE_FILE = DEPLOY_DIR / "compose.yaml"
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import yaml
 
 from services.catalog import PROCESSES
-from shared.generators.k8s import RABBITMQ_IMAGE
-from shared.generators.observability import DASHBOARD_FILE, DEPLOY_DIR
+from services.generators.k8s_stores import RABBITMQ_IMAGE
+from services.generators.observability import DASHBOARD_FILE, DEPLOY_DIR
 from tests.observability.compose import COMPOSE_FILE, compose_commands
 
 PROMETHEUS_DIR = DEPLOY_DIR / "prometheus"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 
-from shared.generators import REPO_ROOT
+from services.generators import REPO_ROOT
 
 REFUSED_ARGUMENTS = ("x-queue-master-locator", "x-queue-mode", "x-queue-version")
 

@@ -1,4 +1,5 @@
-"""The worker's AMQP side: the connection, what everything published carries, and dead letters.
+"""The worker's AMQP side: the connection, the consume loop, what everything published carries, and
+dead letters. The worker (`loop.Worker`) and the gateway's sender consume through the same loop.
 
 The consuming channel is in AMQP transaction mode: a batch's outputs, dead letters and acks take
 effect together on `tx.commit-ok`, which is also the broker taking responsibility for the outputs
@@ -7,14 +8,16 @@ effect together on `tx.commit-ok`, which is also the broker taking responsibilit
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pika
+from pika.exceptions import AMQPError
 
 from shared.runtime import logs, topology
 from shared.runtime.errors import Rejected
@@ -41,6 +44,63 @@ def keep_serving(
             log.warning("connection_lost", error=type(e).__name__, retry_in=delay)
             stop.wait(delay)
             delay = min(delay * 2, 15.0)
+
+
+@contextlib.contextmanager
+def connected(amqp_url: str) -> Iterator[pika.BlockingConnection]:
+    """A connection (`connect`) for one run of a consume loop, closed after it if still open."""
+    connection = connect(amqp_url)
+    try:
+        yield connection
+    finally:
+        if connection.is_open:
+            with contextlib.suppress(AMQPError):
+                connection.close()
+
+
+def consume(
+    connection: pika.BlockingConnection,
+    channel: Any,
+    queue: str,
+    stop: threading.Event,
+    handle: Callable[[list[Delivery]], None],
+    *,
+    batch_size: int = 1,
+    every_second: Callable[[], None] | None = None,
+    on_turn: Callable[[], None] | None = None,
+) -> None:
+    """Consume `queue` on `channel` until `stop` is set: what has arrived goes to `handle` in batches
+    of at most `batch_size`, gathered without waiting for more; `handle` acks (or not) what it got.
+    Between batches, `every_second` runs about once a second; `on_turn` at every turn of the loop (a
+    heartbeat: a loop stuck in a batch stops calling it). Broker errors propagate, for the caller's
+    reconnect (`keep_serving`); what was not acked comes back on the next connection."""
+    pending: list[Delivery] = []
+    channel.basic_consume(queue, on_message_callback=into(pending))
+    next_tick = 0.0
+    while not stop.is_set():
+        if on_turn is not None:
+            on_turn()
+        connection.process_data_events(time_limit=0.2)
+        while pending and len(pending) < batch_size:
+            before = len(pending)
+            connection.process_data_events(time_limit=0)
+            if len(pending) == before:
+                break
+        while pending and not stop.is_set():
+            batch, pending[:] = pending[:batch_size], pending[batch_size:]
+            handle(batch)
+        if every_second is not None and time.monotonic() >= next_tick:
+            every_second()
+            next_tick = time.monotonic() + 1.0
+
+
+def into(deliveries: list[Delivery]) -> Callable[..., None]:
+    """A consumer callback that keeps each delivery for the loop to handle."""
+
+    def on_message(_ch: Any, method: Any, properties: Any, body: bytes) -> None:
+        deliveries.append(Delivery(method.delivery_tag, properties, body, method.redelivered))
+
+    return on_message
 
 
 def connect(amqp_url: str) -> pika.BlockingConnection:

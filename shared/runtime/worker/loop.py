@@ -21,7 +21,6 @@ handled, and publishes exactly the recorded outputs (same message ids).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
 import time
@@ -34,13 +33,13 @@ from sqlalchemy.exc import DBAPIError
 
 from shared.runtime import logs
 from shared.runtime.errors import TransientError
+from shared.runtime.health import Heartbeat
 from shared.runtime.metrics import WorkerMetrics
 from shared.runtime.worker import amqp, ledger
 from shared.runtime.worker.batch import Batch, BatchHandler
 from shared.runtime.worker.decoding import Delivery
 from shared.runtime.worker.spec import ContextFactory, ServiceSpec, to_json
 
-TICK_EVERY_SECONDS = 1.0
 QUICK_RETRIES = 3
 
 
@@ -59,6 +58,7 @@ class Worker:
         batch_size: int = 100,
         max_message_bytes: int = 64 * 1024,
         crash_at: str | None = None,
+        heartbeat: Heartbeat | None = None,
     ) -> None:
         self.spec = spec
         self.make_context = make_context
@@ -68,6 +68,7 @@ class Worker:
         self.prefetch = prefetch
         self.batch_size = batch_size
         self.crash_at = crash_at
+        self.heartbeat = heartbeat or Heartbeat()  # touched every turn; /healthz reads it
         self.log = logs.get("bamsos.worker").bind(service=spec.name)
         self.handler = BatchHandler(
             spec, make_context, max_message_bytes=max_message_bytes, failpoint=self.failpoint
@@ -97,34 +98,26 @@ class Worker:
         self.log.info("stopped")
 
     def _serve(self, stop: threading.Event) -> None:
-        connection = amqp.connect(self.amqp_url)
-        try:
+        self.heartbeat.beat()  # a reconnect attempt is a turn too
+        with amqp.connected(self.amqp_url) as connection:
             self._take_back_redeliveries(connection, stop)
             channel = self._consuming_channel(connection, self.prefetch)
-            pending: list[Delivery] = []
-            channel.basic_consume(self.spec.queue, on_message_callback=_into(pending))
             self.log.info("consuming", queue=self.spec.queue)
-            next_tick = 0.0
-            while not stop.is_set():
-                connection.process_data_events(time_limit=0.2)
-                # Gather what has already arrived into one batch, without waiting for more.
-                while pending and len(pending) < self.batch_size:
-                    before = len(pending)
-                    connection.process_data_events(time_limit=0)
-                    if len(pending) == before:
-                        break
-                while pending:
-                    batch, pending[:] = pending[: self.batch_size], pending[self.batch_size :]
-                    self._handle_batch(channel, batch)
-                if time.monotonic() >= next_tick:
-                    self._publish_orphans(channel)
-                    if self.spec.tick is not None:
-                        self._run_tick(channel)
-                    next_tick = time.monotonic() + TICK_EVERY_SECONDS
-        finally:
-            if connection.is_open:
-                with contextlib.suppress(AMQPError):
-                    connection.close()
+            amqp.consume(
+                connection,
+                channel,
+                self.spec.queue,
+                stop,
+                lambda batch: self._handle_batch(channel, batch),
+                batch_size=self.batch_size,
+                every_second=lambda: self._every_second(channel),
+                on_turn=self.heartbeat.beat,
+            )
+
+    def _every_second(self, channel: Any) -> None:
+        self._publish_orphans(channel)
+        if self.spec.tick is not None:
+            self._run_tick(channel)
 
     @staticmethod
     def _consuming_channel(connection: Any, prefetch: int) -> Any:
@@ -140,8 +133,9 @@ class Worker:
         fresh message, or when none comes; the channel's close returns a message still in flight."""
         channel = self._consuming_channel(connection, 1)
         arrived: list[Delivery] = []
-        channel.basic_consume(self.spec.queue, on_message_callback=_into(arrived))
+        channel.basic_consume(self.spec.queue, on_message_callback=amqp.into(arrived))
         while not stop.is_set():
+            self.heartbeat.beat()
             connection.process_data_events(time_limit=0.2)
             if not arrived:
                 break
@@ -225,12 +219,3 @@ class Worker:
                 channel.tx_commit()
         for action in ctx.after_commit:
             action()
-
-
-def _into(deliveries: list[Delivery]) -> Callable[..., None]:
-    """A consumer callback that keeps each delivery for the loop to handle in a batch."""
-
-    def on_message(_ch: Any, method: Any, properties: Any, body: bytes) -> None:
-        deliveries.append(Delivery(method.delivery_tag, properties, body, method.redelivered))
-
-    return on_message

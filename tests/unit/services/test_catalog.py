@@ -8,7 +8,7 @@ import re
 import pytest
 
 from services import catalog
-from shared.generators import access
+from services.generators import access
 from shared.runtime import topology
 from shared.runtime.errors import ConfigError
 from shared.sop.contracts import Channel

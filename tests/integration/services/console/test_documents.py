@@ -66,7 +66,7 @@ def test_a_kasi_reroutes_an_issued_document_to_the_pickup_desk_and_back(
         desk_token = logged_in(desk, "yanti")
         pickup_task = desk.post("/antrean/pickup/ambil", data={"csrf_token": desk_token}).headers["location"]
         page = desk.get(pickup_task).text
-        assert "Kembalikan ke kasi (belum terbit)" in page and "Selesai dan kirim" in page
+        assert "Kembalikan ke kepala seksi (belum terbit)" in page and "Selesai dan kirim" in page
         back = desk.post(pickup_task + "/alihkan", data={"csrf_token": desk_token})
         assert back.status_code == 303
     queue = "bamsos.tasks.kasi.kelahiran_kematian"

@@ -77,8 +77,9 @@ def test_times_and_holders_as_officers_read_them(chart: OrgChart) -> None:
     moment = datetime(2026, 11, 30, 9, 5, 33, tzinfo=WIB)
     assert time_parts(moment, WIB) == ("30-11-2026", "09.05.33")
     assert office_time(moment, WIB, named=True) == "30-11-2026 09.05.33 WIB"
-    assert holder_text("kasi", "kelahiran_kematian", "pcs", chart) == "Kasi Kelahiran dan Kematian"
-    assert holder_text("kabid", "kelahiran_kematian", "pcs", chart) == "Kabid Pelayanan Pencatatan Sipil"
+    assert holder_text("kasi", "kelahiran_kematian", "pcs", chart) == "Kepala Seksi Kelahiran dan Kematian"
+    kabid = holder_text("kabid", "kelahiran_kematian", "pcs", chart)
+    assert kabid == "Kepala Bidang Pelayanan Pencatatan Sipil"
     assert holder_text("pickup", None, None, chart) == "Loket pengambilan"
 
 

@@ -29,7 +29,7 @@ def test_bench_measures_the_pipeline_and_both_references_and_writes_json(
         [
             sys.executable,
             "-m",
-            "shared.cli",
+            "services.cli",
             "bench",
             "--inquiries",
             "60",

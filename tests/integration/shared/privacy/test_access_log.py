@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ProgrammingError
 
-from shared.cli import main
+from services.cli import main
 from shared.privacy.access_log import AccessLog, Account, Action
 from shared.runtime.storage import SERVICE_ROLE, access_log, make_engine
 

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from sqlalchemy.engine import Connection, Engine
 
+from services.cli import main
 from services.gateway import book
-from shared.cli import main
 from shared.devtools.simulation import Connector, Staff, publish_inquiries
 from shared.laporan.figures import Figures, compile_figures
 from shared.laporan.period import Period

@@ -40,7 +40,7 @@ def test_list_shows_reasons_and_replay_sends_a_fixed_message_through_once(settin
     wait_for(lambda: ready_count(settings.amqp_url, topology.DEAD_LETTER_QUEUE) == 2, what="two dead")
 
     listing = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "dlq", "list"], env=env, capture_output=True, text=True
+        [sys.executable, "-m", "services.cli", "dlq", "list"], env=env, capture_output=True, text=True
     )
     assert listing.returncode == 0, listing.stderr
     assert "2 dead letters" in listing.stdout
@@ -52,7 +52,7 @@ def test_list_shows_reasons_and_replay_sends_a_fixed_message_through_once(settin
     with InProcess("intake", settings):
         outputs = [
             subprocess.run(
-                [sys.executable, "-m", "shared.cli", "dlq", "replay", "--reason", "database_down"],
+                [sys.executable, "-m", "services.cli", "dlq", "replay", "--reason", "database_down"],
                 env=env,
                 capture_output=True,
                 text=True,

@@ -160,7 +160,7 @@ def test_the_control_card_names_the_step_where_the_delay_happened(settings: Sett
         task_id = db.scalar(sa.select(handovers.c.task_id).where(handovers.c.step == 3))
     env = dict(os.environ, BAMSOS_AMQP_URL=fast.amqp_url, BAMSOS_DATABASE_URL=fast.database_url)
     out = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "staff", "kartu", task_id],
+        [sys.executable, "-m", "services.cli", "staff", "kartu", task_id],
         env=env,
         capture_output=True,
         text=True,
@@ -225,7 +225,7 @@ def test_the_queue_view_shows_the_oldest_wait_against_its_standard(settings: Set
     )
 
     def late_view() -> str | None:
-        command = [sys.executable, "-m", "shared.cli", "staff", "antrean", "--unit", "admin"]
+        command = [sys.executable, "-m", "services.cli", "staff", "antrean", "--unit", "admin"]
         out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
         return out if "TERLAMBAT" in out else None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from shared.cli import main
+from services.cli import main
 from shared.runtime.storage import make_engine
 from shared.staff.officers import authenticate
 

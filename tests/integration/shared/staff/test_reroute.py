@@ -26,7 +26,7 @@ KASI = "kasi.identitas_penduduk"
 
 def bamsos(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, BAMSOS_AMQP_URL=settings.amqp_url, BAMSOS_DATABASE_URL=settings.database_url)
-    command = [sys.executable, "-m", "shared.cli", *args]
+    command = [sys.executable, "-m", "services.cli", *args]
     return subprocess.run(command, env=env, capture_output=True, text=True, check=False)
 
 
@@ -67,11 +67,11 @@ def test_a_pending_document_goes_to_its_kasi_who_re_routes_it_to_the_pickup_desk
 
         wrong = bamsos(settings, "staff", "alihkan", desk.task_id, "--petugas", "Loket Ani", "--ke", "loket")
         assert wrong.returncode != 0
-        assert "hanya kasi atau kabid yang memegang langkah 6" in wrong.stderr
+        assert "hanya kepala seksi atau kepala bidang yang memegang langkah 6" in wrong.stderr
 
         back = bamsos(settings, "staff", "alihkan", desk.task_id, "--petugas", "Loket Ani", "--ke", "kasi")
         assert back.returncode == 0, back.stderr
-        assert back.stdout.strip() == "Kasus dikembalikan ke kasi terkait (dokumen belum terbit)."
+        assert back.stdout.strip() == "Kasus dikembalikan ke kepala seksi terkait (dokumen belum terbit)."
         wait_for(lambda: ready_count(settings.amqp_url, f"bamsos.tasks.{KASI}") == 1, what="the kasi again")
 
     again = take_next(engine, settings.amqp_url, KASI, "Kasi Hendra", chart)

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.gateway import meta, telegram, whatsapp
-from services.gateway.events import MAX_TEXT, from_unix, split_text, with_media
-from shared.sop.contracts import MediaKind
+from services.gateway.events import from_unix, split_text, with_media
+from shared.sop.contracts import TEXT_LIMIT, MediaKind
 
 # Words as str.split() sees them: no whitespace inside (nor control characters or surrogates).
 words = st.text(
@@ -91,8 +91,8 @@ def test_a_placeholder_names_a_detail_such_as_the_file_name() -> None:
 
 
 def test_a_caption_or_file_name_never_makes_the_text_longer_than_the_contract_allows() -> None:
-    assert len(with_media("k" * 9000, MediaKind.image)) == MAX_TEXT
-    assert len(with_media(None, MediaKind.document, "f" * 9000)) == MAX_TEXT
+    assert len(with_media("k" * 9000, MediaKind.image)) == TEXT_LIMIT
+    assert len(with_media(None, MediaKind.document, "f" * 9000)) == TEXT_LIMIT
 
 
 def test_platform_seconds_are_an_aware_utc_time() -> None:

@@ -31,7 +31,8 @@ from shared.sop.contracts import (
     TaskResult,
     schema_name,
 )
-from shared.sop.notices import HOLDERS
+from shared.sop.dates import MONTHS
+from shared.sop.notices import HOLDERS, NEXT
 from shared.sop.orgchart import OrgChart
 from shared.sop.rules import STEP_NAMES
 from tests.helpers import INQUIRY, FrozenTime
@@ -131,7 +132,9 @@ def open_step(ctx: Context, inquiry_id: str) -> sa.Row[Any]:
 
 
 def wib(moment: datetime) -> str:
-    return moment.astimezone(INDONESIA_WEST).strftime("%d-%m-%Y %H.%M WIB")
+    """A time as citizens read it: "30 November 2026 pukul 09.00 WIB"."""
+    local = moment.astimezone(INDONESIA_WEST)
+    return f"{local.day} {MONTHS[local.month - 1]} {local.year} pukul {local:%H.%M} WIB"
 
 
 def status_requests(setup: HandlerSetup, outcome: str) -> float:
@@ -227,7 +230,7 @@ def test_a_status_request_opens_no_case_and_makes_no_task(ctx: Context, now: Fro
     assert ctx.db.execute(sa.select(handovers.c.done_at).where(handovers.c.step == 3)).scalar_one() is None
 
 
-def test_a_status_request_names_the_step_in_the_sops_words_its_unit_and_due_time(
+def test_a_status_request_says_who_holds_the_case_since_when_and_what_comes_next(
     ctx: Context, now: FrozenTime
 ) -> None:
     event, _ = register(ctx)
@@ -236,11 +239,22 @@ def test_a_status_request_names_the_step_in_the_sops_words_its_unit_and_due_time
     now.advance(minutes=1)
     notice = only_notice(send(ctx, f"Cek Status {str(event.ticket).lower()}?"))
     assert (notice.inquiry_id, notice.ticket, notice.account) == (event.inquiry_id, event.ticket, ACCOUNT)
-    assert f'"{STEP_NAMES[3]}" di Admin BAMSOS' in notice.text
-    assert (
-        f"sejak {wib(step3.handed_at)}" in notice.text
-        and f"Batas waktu tahap ini {wib(step3.due_at)}" in (notice.text)
+    assert notice.text == (
+        f"Tiket {event.ticket}: pertanyaan Bapak/Ibu sedang ditangani oleh {HOLDERS['admin']} sejak "
+        f"{wib(step3.handed_at)}. {NEXT['admin']}"
     )
+
+
+def test_the_status_shows_no_internal_step_name_nor_standard_even_past_it(
+    ctx: Context, now: FrozenTime
+) -> None:
+    event, _ = register(ctx)
+    run_route(ROUTER, event, ctx)
+    step3 = open_step(ctx, event.inquiry_id)
+    now.advance(minutes=30)  # far past the step's 5-minute standard
+    notice = only_notice(send(ctx, f"status {event.ticket}"))
+    assert not [name for name in STEP_NAMES.values() if name in notice.text]
+    assert wib(step3.due_at) not in notice.text and "Batas waktu" not in notice.text
 
 
 def test_the_status_names_the_unit_holding_the_case_never_an_officer(
@@ -250,8 +264,8 @@ def test_the_status_names_the_unit_holding_the_case_never_an_officer(
     step4 = open_step(ctx, event.inquiry_id)
     assert (step4.step, step4.officer) == (4, DIVISION_HEAD)
     notice = only_notice(send(ctx, f"status {event.ticket}"))
-    assert f'"{STEP_NAMES[4]}" di {chart.bidang[step4.bidang].nama}' in notice.text
-    assert wib(step4.due_at) in notice.text
+    assert f"ditangani oleh {chart.bidang[step4.bidang].nama} sejak {wib(step4.handed_at)}" in notice.text
+    assert NEXT["kabid"] in notice.text
     for officer in (ADMIN, SECTION_HEAD, DIVISION_HEAD):
         assert officer not in notice.text
         assert officer.split()[0] not in notice.text
@@ -266,10 +280,10 @@ def test_the_status_of_an_answered_case_says_it_was_answered_and_when(ctx: Conte
     assert not any(step in notice.text for step in STEP_NAMES.values())
 
 
-def test_a_status_request_between_two_steps_names_the_last_one(ctx: Context) -> None:
+def test_a_status_request_between_two_steps_names_the_last_holder(ctx: Context) -> None:
     event, _ = register(ctx)  # registered, not yet routed: steps 1 and 2 are done, nothing is open
     notice = only_notice(send(ctx, str(event.ticket)))
-    assert f'"{STEP_NAMES[2]}"' in notice.text
+    assert f"ditangani oleh {HOLDERS['admin']}" in notice.text
 
 
 @pytest.mark.parametrize(
@@ -349,13 +363,13 @@ def test_a_rating_within_the_window_is_recorded_and_thanked(ctx: Context, now: F
         event.inquiry_id,
         event.ticket,
     )
-    assert "4 dari 5" in thanks.text and str(event.ticket) in thanks.text
+    assert "4 dari 4, sangat baik" in thanks.text and str(event.ticket) in thanks.text
     case = case_of(ctx, event.inquiry_id)
     assert (case.rating, case.rated_at) == (4, rated_at)
     assert count(ctx, inquiries) == 1
 
 
-@pytest.mark.parametrize(("text", "score"), [("⭐⭐⭐⭐⭐", 5), ("kurang puas", 2), ("3 dari 5", 3)])
+@pytest.mark.parametrize(("text", "score"), [("⭐⭐⭐⭐", 4), ("kurang puas", 2), ("3 dari 4", 3)])
 def test_a_rating_in_stars_or_words_is_recorded_as_its_score(
     ctx: Context, now: FrozenTime, text: str, score: int
 ) -> None:
@@ -368,7 +382,7 @@ def test_a_second_rating_is_ignored(ctx: Context, now: FrozenTime) -> None:
     event, _ = surveyed(ctx, now)
     send(ctx, "4")
     now.advance(minutes=5)
-    assert send(ctx, "5") == []
+    assert send(ctx, "3") == []
     assert case_of(ctx, event.inquiry_id).rating == 4
     assert count(ctx, inquiries) == 1
     assert [r.kind for r in ctx.db.execute(sa.select(notices.c.kind).order_by(notices.c.created_at))] == [
@@ -411,11 +425,11 @@ def test_a_shorter_window_set_by_the_office_is_kept(
     ctx = replace(handler_setup, citizen=CitizenSide(survey_hours=0.5)).context(db, None)
     first, _ = surveyed(ctx, now)
     now.advance(minutes=29)
-    assert only_notice(send(ctx, "5")).kind is NoticeKind.thanks
+    assert only_notice(send(ctx, "4")).kind is NoticeKind.thanks
     second, _ = surveyed(ctx, now)
     now.advance(minutes=31)
-    assert isinstance(send(ctx, "5")[0].message, InquiryRegistered)
-    assert (case_of(ctx, first.inquiry_id).rating, case_of(ctx, second.inquiry_id).rating) == (5, None)
+    assert isinstance(send(ctx, "4")[0].message, InquiryRegistered)
+    assert (case_of(ctx, first.inquiry_id).rating, case_of(ctx, second.inquiry_id).rating) == (4, None)
 
 
 def test_a_rating_from_another_account_is_a_new_question(ctx: Context, now: FrozenTime) -> None:
@@ -457,7 +471,7 @@ def test_each_case_has_its_notices_on_the_card_by_kind_and_time(ctx: Context, no
     survey_at = now.advance(minutes=2)
     run_route(ROUTER, Receipt(reply_id=reply.reply_id, delivered_at=now.at), ctx)
     thanks_at = now.advance(minutes=3)
-    send(ctx, "5")
+    send(ctx, "4")
 
     def card(inquiry_id: str | None) -> list[tuple[str, datetime]]:
         query = sa.select(notices.c.kind, notices.c.created_at).where(

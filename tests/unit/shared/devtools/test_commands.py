@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from shared.cli import main
+from services.cli import main
 
 
 def test_the_chaos_run_refuses_to_restart_the_host_servers_unless_told_to() -> None:

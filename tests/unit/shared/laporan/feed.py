@@ -12,9 +12,10 @@ WIB midnight, to catch a report that counts UTC days. Five lie inside:
 | e | 2 Nov 00:10 | whatsapp | belum_terbit | 6 | yes | step 6 exactly at its standard (kept); step 8 +1 |
 
 Every case has a ticket (BMS-yymmdd-nnnn, per office day). The satisfaction survey went to a, b, c
-and e; a rated 5 (answered by Sari, step 3), b 4 (by Rina, step 4, after Budi's step 3), e 2 (by
-Budi, step 6), c did not answer. The two cases outside the period are rated 1, so a satisfaction
-figure that leaks across the period's edges shows.
+and e; a rated 5 on the old 1-5 survey (sangat baik; answered by Sari, step 3), b 4 on the 4-point
+one (sangat baik; by Rina, step 4, after Budi's step 3), e 2 (kurang baik; by Budi, step 6), c did
+not answer. The two cases outside the period are rated 1, so a satisfaction figure that leaks
+across the period's edges shows.
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ def add_case(
     ticket: str | None = None,
     surveyed: bool = False,
     rating: int | None = None,
+    scale: int = 4,
 ) -> None:
     """One case: its registration and its control card, steps one after the other; `surveyed`, the
     satisfaction survey went out after the reply, and `rating` came back to it."""
@@ -125,6 +127,7 @@ def add_case(
             path=path,
             ticket=ticket,
             survey_sent_at=handed + timedelta(minutes=1) if surveyed or rating else None,
+            survey_scale=scale if surveyed or rating else None,
             rating=rating,
             rated_at=handed + timedelta(minutes=20) if rating else None,
         )
@@ -151,6 +154,7 @@ def add_feed(db: Connection) -> None:
         path="3",
         ticket="BMS-261102-0002",
         rating=5,
+        scale=5,
     )
     add_case(
         db,
@@ -293,23 +297,36 @@ def card_figures(engine: Engine, period: Period = PERIOD) -> CardFigures:
 
 @dataclass(frozen=True)
 class Ratings:
-    """The satisfaction survey of the ratings given to some cases, worked out by hand."""
+    """The satisfaction survey of the ratings given to some cases, worked out by hand: each rating
+    as (score, scale), the old 1-5 scale counted by its words on the regulation's 1-4."""
 
     surveys_sent: int
-    scores: list[int]
+    rated: list[tuple[int, int]]
 
     @property
     def responses(self) -> int:
-        return len(self.scores)
+        return len(self.rated)
+
+    @property
+    def scores(self) -> list[int]:
+        """The ratings on the 4-point scale."""
+        return [score for score, scale in self.rated if scale == 4]
+
+    @property
+    def legacy(self) -> list[int]:
+        """The ratings on the old 1-5 scale."""
+        return [score for score, scale in self.rated if scale == 5]
 
     @property
     def mean(self) -> float | None:
-        return sum(self.scores) / len(self.scores) if self.scores else None
+        by_words = {1: 1.0, 2: 2.0, 3: 2.5, 4: 3.0, 5: 4.0}  # tidak baik .. sangat baik; cukup between
+        points = [by_words[score] if scale == 5 else score for score, scale in self.rated]
+        return sum(points) / len(points) if points else None
 
     @property
     def index(self) -> float | None:
-        """The SKM's 25-100 scale: 1 is 25, 5 is 100, in equal steps of 75 / 4."""
-        return None if self.mean is None else 25 + (self.mean - 1) * 75 / 4
+        """PermenPANRB 14/2017: the mean on 1-4, times 25."""
+        return None if self.mean is None else self.mean * 25
 
     @property
     def grade(self) -> str | None:
@@ -345,9 +362,9 @@ def survey_figures(engine: Engine, period: Period = PERIOD) -> SurveyFigures:
     rated = [c for c in cases if c.rating is not None]
 
     def grouped(key: Callable[[Any], Any]) -> dict[Any, Ratings]:
-        groups: dict[Any, list[int]] = {}
+        groups: dict[Any, list[tuple[int, int]]] = {}
         for c in rated:
-            groups.setdefault(key(c), []).append(c.rating)
+            groups.setdefault(key(c), []).append((c.rating, c.survey_scale))
         return {k: Ratings(0, scores) for k, scores in groups.items()}
 
     def answerer(case: Any) -> tuple[str | None, str | None]:
@@ -355,7 +372,9 @@ def survey_figures(engine: Engine, period: Period = PERIOD) -> SurveyFigures:
         return (before_reply[-1].officer, before_reply[-1].to_role) if before_reply else (None, None)
 
     return SurveyFigures(
-        overall=Ratings(sum(1 for c in cases if c.survey_sent_at), [c.rating for c in rated]),
+        overall=Ratings(
+            sum(1 for c in cases if c.survey_sent_at), [(c.rating, c.survey_scale) for c in rated]
+        ),
         by_channel=grouped(lambda c: c.channel),
         by_service=grouped(lambda c: c.service),
         by_officer=grouped(answerer),

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from shared.cli import main
+from services.cli import main
 from shared.runtime.storage import access_log, make_engine
 from tests.unit.shared.laporan.feed import fed_database
 

@@ -33,7 +33,9 @@ pytestmark = pytest.mark.integration
 
 NO_RATINGS = "Belum ada penilaian kepuasan pada periode ini."
 GRADE_WORDS = {"A": "Sangat Baik", "B": "Baik", "C": "Kurang Baik", "D": "Tidak Baik"}
-SCORE_WORDS = {1: "Tidak puas", 2: "Kurang puas", 3: "Cukup puas", 4: "Puas", 5: "Sangat puas"}
+# The survey's own words, PermenPANRB 14/2017's, and those of the old 1-5 survey.
+SCORE_WORDS = {1: "Tidak baik", 2: "Kurang baik", 3: "Baik", 4: "Sangat baik"}
+OLD_WORDS = {1: "Tidak baik", 2: "Kurang baik", 3: "Cukup", 4: "Baik", 5: "Sangat baik"}
 HOLDERS = {"admin": "Admin/Petugas BAMSOS", "kasi": "Kepala Seksi", "kabid": "Kepala Bidang"}
 # 3 November alone: case c surveyed and not rated, case d still open.
 UNRATED = Period(date(2026, 11, 3), date(2026, 11, 3), WIB)
@@ -62,16 +64,20 @@ def scored(r: Ratings) -> str:
 
 
 def test_the_feed_s_ratings_are_what_the_tests_believe(survey: SurveyFigures) -> None:
-    """Three answers of four surveys in the period; the two ratings of 1 outside it do not count."""
+    """Three answers of four surveys in the period, one on the old 1-5 scale; the two ratings of 1
+    outside it do not count. Sangat baik (old 5, new 4) is 4 points, kurang baik 2: 10/3 x 25."""
     s = survey.overall
-    assert (s.surveys_sent, sorted(s.scores)) == (4, [2, 4, 5])
-    assert s.mean == pytest.approx(11 / 3) and s.index == pytest.approx(75.0) and s.grade == "C"
-    assert {k: r.scores for k, r in survey.by_officer.items()} == {
-        ("Sari", "admin"): [5],
-        ("Rina", "kabid"): [4],  # the last step before the reply, not Budi's step 3 before it
-        ("Budi", "kasi"): [2],
+    assert (s.surveys_sent, sorted(s.rated)) == (4, [(2, 4), (4, 4), (5, 5)])
+    assert s.mean == pytest.approx(10 / 3) and s.index == pytest.approx(83.33, abs=0.01) and s.grade == "B"
+    assert {k: r.rated for k, r in survey.by_officer.items()} == {
+        ("Sari", "admin"): [(5, 5)],
+        ("Rina", "kabid"): [(4, 4)],  # the last step before the reply, not Budi's step 3 before it
+        ("Budi", "kasi"): [(2, 4)],
     }
-    assert {k: r.scores for k, r in survey.by_channel.items()} == {"whatsapp": [5, 2], "instagram": [4]}
+    assert {k: r.rated for k, r in survey.by_channel.items()} == {
+        "whatsapp": [(5, 5), (2, 4)],
+        "instagram": [(4, 4)],
+    }
 
 
 def test_the_pdf_s_satisfaction_section_is_the_cases_ratings(
@@ -85,18 +91,26 @@ def test_the_pdf_s_satisfaction_section_is_the_cases_ratings(
     rate = percent_text(s.responses / s.surveys_sent)
     assert (
         f"Dari {s.surveys_sent} survei kepuasan yang dikirim setelah jawaban diterima, {s.responses} "
-        f"dijawab ({rate}). Nilai rata-rata {decimal_text(s.mean, 2)} dari 5, atau Indeks Kepuasan "
+        f"dijawab ({rate}). Nilai rata-rata {decimal_text(s.mean, 2)} dari 4, atau Indeks Kepuasan "
         f"Masyarakat {decimal_text(s.index, 2)}: mutu pelayanan {grade(s)}."
     ) in section
     assert (
         f"Survei kepuasan terkirim {s.surveys_sent} Penilaian diterima {s.responses} Tingkat tanggapan "
-        f"{rate} Nilai rata-rata (1{DASH}5) {decimal_text(s.mean, 2)} Indeks Kepuasan Masyarakat "
+        f"{rate} Nilai rata-rata (1{DASH}4) {decimal_text(s.mean, 2)} Indeks Kepuasan Masyarakat "
         f"(25{DASH}100) {decimal_text(s.index, 2)} Mutu pelayanan {grade(s)}"
     ) in section
     for score, words in SCORE_WORDS.items():
         n = s.scores.count(score)
         assert f"{score} {words} {n} {percent_text(n / s.responses)}" in section, f"score {score}"
+    for score, words in OLD_WORDS.items():
+        n = s.legacy.count(score)
+        assert f"{score} {words} (skala lama 1{DASH}5) {n} {percent_text(n / s.responses)}" in section, score
     assert f"Jumlah {s.responses} 100,0%" in section
+    assert (
+        "1 penilaian pada periode ini menjawab survei lama berskala 1\u20135. Nilainya tetap tersimpan apa "
+        "adanya dan dihitung pada skala 1\u20134 menurut katanya: 1 (tidak baik) menjadi 1, 2 (kurang baik) "
+        "menjadi 2, 3 (cukup) menjadi 2,5, 4 (baik) menjadi 3, 5 (sangat baik) menjadi 4"
+    ) in section
     for channel, r in survey.by_channel.items():
         assert f"{CHANNELS[channel]} {scored(r)} {r.grade}" in section, channel
     for service, r in survey.by_service.items():
@@ -105,8 +119,12 @@ def test_the_pdf_s_satisfaction_section_is_the_cases_ratings(
     for (officer, role), r in survey.by_officer.items():
         assert role is not None
         assert f"{officer} {HOLDERS[role]} {scored(r)} {grade(r)}" in section, officer
-    assert f"25 + (m {DASH} 1) \u00d7 18,75" in section and "Nomor 14 Tahun 2017" in section, (
+    assert "1 tidak baik, 2 kurang baik, 3 baik, 4 sangat baik" in section and "dikali 25" in section, (
         "the scale, stated"
+    )
+    assert (
+        "Nomor 14 Tahun 2017 tentang Pedoman Penyusunan Survei Kepuasan Masyarakat Unit Penyelenggara "
+        "Pelayanan Publik" in section
     )
 
 
@@ -119,7 +137,7 @@ def test_the_xlsx_s_satisfaction_sheet_is_the_cases_ratings(
     assert labelled(rows, "Survei kepuasan terkirim")[1] == s.surveys_sent
     assert labelled(rows, "Penilaian diterima")[1] == s.responses
     assert labelled(rows, "Tingkat tanggapan")[1] == pytest.approx(s.responses / s.surveys_sent)
-    assert labelled(rows, "Nilai rata-rata (1-5)")[1] == pytest.approx(s.mean)
+    assert labelled(rows, "Nilai rata-rata (1-4)")[1] == pytest.approx(s.mean)
     assert labelled(rows, "Indeks Kepuasan Masyarakat (25-100)")[1] == pytest.approx(s.index)
     assert labelled(rows, "Mutu pelayanan")[1] == grade(s)
     spread = {r[0]: r[1:4] for r in rows if isinstance(r[0], int)}
@@ -127,6 +145,19 @@ def test_the_xlsx_s_satisfaction_sheet_is_the_cases_ratings(
         score: (words, s.scores.count(score), pytest.approx(s.scores.count(score) / s.responses))
         for score, words in SCORE_WORDS.items()
     }
+    old = {r[0]: r[1:4] for r in rows if isinstance(r[0], str) and r[0].endswith("(1-5)")}
+    assert old == {
+        f"{score} (1-5)": (
+            f"{words} (skala lama)",
+            s.legacy.count(score),
+            pytest.approx(s.legacy.count(score) / 3),
+        )
+        for score, words in OLD_WORDS.items()
+    }
+    assert any(
+        isinstance(r[0], str) and r[0].startswith("1 penilaian pada periode ini menjawab survei lama")
+        for r in rows
+    )
 
     def table(title: str) -> list[tuple[Any, ...]]:
         """The rows under a table's header, to the blank row that ends it."""
@@ -163,7 +194,7 @@ def test_the_register_has_each_case_s_ticket_and_rating_masked_or_not(engine: En
         header, *register = sheet_rows(
             write(engine, "xlsx", tmp_path / "laporan.xlsx", mask=mask), "Register"
         )
-        ticket, rating = header.index("Nomor tiket"), header.index("Nilai kepuasan (1-5)")
+        ticket, rating = header.index("Nomor tiket"), header.index("Nilai kepuasan (1-4; survei lama 1-5)")
         assert {r[1]: (r[ticket], r[rating]) for r in register} == {case: held[case] for case in found}
 
 
@@ -209,9 +240,9 @@ def test_the_officer_who_answered_is_the_holder_of_the_last_step_before_the_repl
             rating=3,
         )
     survey = survey_figures(engine)
-    assert survey.by_officer[(None, "admin")].scores == [3]
+    assert survey.by_officer[(None, "admin")].rated == [(3, 4)]
     rows = sheet_rows(write(engine, "xlsx", tmp_path / "laporan.xlsx"), "Kepuasan")
     assert labelled(rows, "Tanpa paraf petugas")[1:4] == ("Admin/Petugas BAMSOS", 1, 3.0)
     text = pdf_text(write(engine, "pdf", tmp_path / "laporan.pdf"))
-    assert "Tanpa paraf petugas Admin/Petugas BAMSOS 1 3,00 62,50 D (Tidak Baik)" in text
+    assert "Tanpa paraf petugas Admin/Petugas BAMSOS 1 3,00 75,00 C (Kurang Baik)" in text
     assert labelled(rows, "Penilaian diterima")[1] == survey.overall.responses == 4

@@ -152,7 +152,7 @@ def test_bamsos_retensi_reports_the_dead_letters_in_bahasa_indonesia(settings: S
     )
 
     done = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "retensi", "--hari", "7"],
+        [sys.executable, "-m", "services.cli", "retensi", "--hari", "7"],
         env=env,
         capture_output=True,
         text=True,

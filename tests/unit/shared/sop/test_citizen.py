@@ -13,11 +13,18 @@ from shared.sop.citizen import (
     ANSWERED,
     DEFAULT_TEMPLATES,
     FIELDS,
+    LEGACY_SCALE,
+    LEGACY_WORDS,
+    PRIVACY,
+    SCALE_WORDS,
+    SURVEY_SCALE,
     load_templates,
+    points,
     rating,
     skm_grade,
     skm_index,
     status_request,
+    survey_choices,
 )
 from shared.sop.contracts import NoticeKind
 
@@ -66,49 +73,96 @@ def test_anything_else_is_not_a_status_request(text: str) -> None:
     assert status_request(text) is None
 
 
-# --- ratings ----------------------------------------------------------------------------------
+# --- ratings ---------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("text", "score"),
     [
         ("4", 4),
-        (" 4. ", 4),
-        ("4/5", 4),
-        ("4 dari 5", 4),
-        ("5 bintang", 5),
+        (" 3. ", 3),
+        ("3/4", 3),
+        ("3 dari 4", 3),
+        ("4 bintang", 4),
         ("1", 1),
         ("⭐⭐⭐⭐", 4),
-        ("★★★★★", 5),
+        ("★★", 2),
         ("⭐️⭐️⭐️", 3),  # the emoji with its variation selector, as phones send it
-        ("puas", 4),
-        ("Sangat puas!", 5),
+        ("tidak baik", 1),
+        ("Kurang baik", 2),
+        ("baik", 3),
+        ("Sangat baik!", 4),
+        ("puas", 3),
+        ("Sangat puas!", 4),
         ("kurang puas", 2),
         ("Tidak  puas", 1),
-        ("cukup", 3),
     ],
 )
-def test_a_rating_is_a_message_that_is_only_a_score_from_1_to_5(text: str, score: int) -> None:
+def test_a_rating_is_a_message_that_is_only_a_score_on_the_4_point_scale(text: str, score: int) -> None:
     assert rating(text) == score
 
 
 @pytest.mark.parametrize(
     "text",
-    ["6", "0", "45", "4 orang", "6/5", "syarat KK apa?", "puas, tapi syarat KK apa?", "", "⭐⭐⭐⭐⭐⭐"],
+    [
+        "5",
+        "0",
+        "45",
+        "4 orang",
+        "4/5",
+        "5 dari 5",
+        "syarat KK apa?",
+        "puas, tapi syarat KK apa?",
+        "",
+        "⭐⭐⭐⭐⭐",
+        "cukup",
+    ],
 )
 def test_anything_else_is_not_a_rating(text: str) -> None:
     assert rating(text) is None
 
 
+@pytest.mark.parametrize(
+    ("text", "score"),
+    [
+        ("5", 5),
+        ("4/5", 4),
+        ("4 dari 5", 4),
+        ("★★★★★", 5),
+        ("cukup", 3),
+        ("baik", 4),
+        ("sangat baik", 5),
+        ("puas", 4),
+    ],
+)
+def test_an_answer_to_a_survey_sent_on_the_old_1_to_5_scale_is_read_on_that_scale(
+    text: str, score: int
+) -> None:
+    assert rating(text, LEGACY_SCALE) == score
+
+
+def test_every_word_the_survey_offers_is_a_rating_of_its_own_score() -> None:
+    assert {word: rating(word) for word in SCALE_WORDS.values()} == {w: s for s, w in SCALE_WORDS.items()}
+    assert all(word in survey_choices() for word in SCALE_WORDS.values())
+
+
+def test_an_old_rating_counts_by_its_words_on_the_4_point_scale() -> None:
+    """Tidak baik, kurang baik, baik and sangat baik keep their meaning; cukup lies between."""
+    assert {LEGACY_WORDS[s]: points(s, LEGACY_SCALE) for s in LEGACY_WORDS} == {
+        "tidak baik": 1,
+        "kurang baik": 2,
+        "cukup": 2.5,
+        "baik": 3,
+        "sangat baik": 4,
+    }
+    assert points(3, SURVEY_SCALE) == 3
+
+
 # --- the SKM index and its grade --------------------------------------------------------------
 
 
-def test_the_index_runs_from_25_for_the_worst_to_100_for_the_best() -> None:
-    assert (skm_index(1), skm_index(5)) == (25, 100)
-
-
-def test_a_mean_of_4_is_an_index_of_81_25() -> None:
-    assert skm_index(4) == pytest.approx(81.25)
+def test_the_index_is_the_mean_times_25_from_25_to_100() -> None:
+    assert (skm_index(1), skm_index(4)) == (25, 100)
 
 
 @pytest.mark.parametrize(
@@ -128,8 +182,9 @@ def test_the_grade_follows_the_permenpanrb_bounds(index: float, grade: tuple[str
     assert skm_grade(index) == grade
 
 
-def test_a_mean_of_4_grades_b() -> None:
-    assert skm_grade(skm_index(4))[0] == "B"
+def test_all_baik_is_75_grade_c_and_all_sangat_baik_is_100_grade_a_as_the_regulation_gives() -> None:
+    assert (skm_index(3), skm_grade(skm_index(3))[0]) == (75, "C")
+    assert skm_grade(skm_index(4))[0] == "A"
 
 
 # --- the notices' templates -------------------------------------------------------------------
@@ -155,17 +210,30 @@ def refusal(path: Path) -> str:
 
 def test_the_shipped_templates_load_with_a_text_for_every_notice() -> None:
     templates = load_templates()
-    assert set(templates.texts) == {kind.value for kind in NoticeKind} | {ANSWERED}
+    assert set(templates.texts) == {kind.value for kind in NoticeKind} | {ANSWERED, PRIVACY}
 
 
 def test_the_shipped_templates_render_with_their_fields() -> None:
     templates = load_templates()
     acknowledgement = templates.render(NoticeKind.acknowledged, ticket=TICKET, standard_minutes=5)
     assert f"nomor tiket {TICKET}" in acknowledgement and f'"cek status {TICKET}"' in acknowledgement
-    thanks = templates.render(NoticeKind.thanks, ticket=TICKET, rating=4)
-    assert "4 dari 5" in thanks and TICKET in thanks
-    answered = templates.render(ANSWERED, ticket=TICKET, answered_at="30-11-2026 09.05 WIB")
-    assert "sudah kami jawab pada 30-11-2026 09.05 WIB" in answered
+    thanks = templates.render(NoticeKind.thanks, ticket=TICKET, rating=4, scale=4, rating_word="sangat baik")
+    assert "4 dari 4, sangat baik" in thanks and TICKET in thanks
+    answered = templates.render(ANSWERED, ticket=TICKET, answered_at="30 November 2026 pukul 09.05 WIB")
+    assert "sudah kami jawab pada 30 November 2026 pukul 09.05 WIB" in answered
+    survey = templates.render(NoticeKind.survey, ticket=TICKET, choices=survey_choices())
+    assert "1 = tidak baik, 2 = kurang baik, 3 = baik, 4 = sangat baik" in survey
+
+
+def test_the_office_s_name_retention_and_contact_fill_the_privacy_notice() -> None:
+    templates = load_templates().with_common(
+        kantor="Disdukcapil Kabupaten Kampar", retention_days=180, contact="pdp@disdukcapil.example"
+    )
+    privacy = templates.render(PRIVACY)
+    assert all(
+        part in privacy for part in ("Disdukcapil Kabupaten Kampar", "180 hari", "pdp@disdukcapil.example")
+    )
+    assert "KTP-el" in privacy and "NIK" in privacy and "komentar publik" in privacy
 
 
 def test_loading_the_default_file_by_name_gives_the_same_texts() -> None:
@@ -182,12 +250,20 @@ def test_a_template_naming_a_field_it_may_not_use_is_refused(tmp_path: Path) -> 
     texts = shipped() | {"unknown_ticket": "Tiket {ticket} milik {name} tidak ditemukan."}
     message = refusal(written(tmp_path, texts))
     assert "'unknown_ticket' names name" in message
-    assert "it may use ticket" in message
+    assert "it may use contact, kantor, retention_days, ticket" in message
 
 
 def test_a_status_template_may_not_name_the_officer(tmp_path: Path) -> None:
     texts = shipped() | {"status": "Tiket {ticket} sedang di {unit}, dipegang {officer}."}
     assert "'status' names officer" in refusal(written(tmp_path, texts))
+
+
+@pytest.mark.parametrize("internal", ["step", "due"])
+def test_a_status_template_may_not_name_the_internal_step_or_its_standard(
+    tmp_path: Path, internal: str
+) -> None:
+    texts = shipped() | {"status": f"Tiket {{ticket}} tahap {{{internal}}}."}
+    assert f"'status' names {internal}" in refusal(written(tmp_path, texts))
 
 
 def test_a_missing_template_is_refused(tmp_path: Path) -> None:

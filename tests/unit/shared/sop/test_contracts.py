@@ -9,7 +9,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from shared.generators.contract_docs import CONTRACT_DIR, render_all, schema_file
+from services.generators.contract_docs import CONTRACT_DIR, render_all, schema_file
 from shared.sop.contracts import ALL_MESSAGES, Inquiry, TaskResult
 from tests.helpers import INQUIRY
 

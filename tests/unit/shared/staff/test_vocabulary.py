@@ -48,4 +48,4 @@ def test_the_officer_is_told_what_was_sent() -> None:
     assert confirmation(Action.eskalasi, role="kasi") == "Kasus diteruskan ke kepala bidang"
     assert confirmation(Action.eskalasi, role="admin") == "Kasus diteruskan"
     assert "loket pengambilan" in confirmation(Action.alihkan, to="loket")
-    assert "kasi terkait" in confirmation(Action.alihkan, to="kasi")
+    assert "kepala seksi terkait" in confirmation(Action.alihkan, to="kasi")

@@ -41,7 +41,7 @@ def newest_revision() -> str:
 
 def bamsos(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "shared.cli", *args], env=env, capture_output=True, text=True
+        [sys.executable, "-m", "services.cli", *args], env=env, capture_output=True, text=True
     )
 
 
@@ -73,3 +73,22 @@ def test_setup_refuses_a_bad_org_chart_and_says_why(fresh: dict[str, str], tmp_p
     result = bamsos("setup", env={**fresh, "BAMSOS_ORG_CHART": str(chart)})
     assert result.returncode != 0
     assert "no seksi for the service codes" in result.stderr
+
+
+def test_a_new_versions_pod_waits_for_its_schema_and_starts_once_setup_migrated_it(
+    fresh: dict[str, str],
+) -> None:
+    """`bamsos setup --await-schema` (each Kubernetes pod's init container) changes nothing: it
+    fails while the database is missing or older than this code's migrations, and passes at once
+    when `bamsos setup` (the setup Job) has brought it to the head."""
+    storage.create_database(fresh["BAMSOS_DATABASE_URL"])  # there, but not migrated
+    waited = bamsos("setup", "--await-schema", "--timeout", "1", env=fresh)
+    assert waited.returncode != 0
+    assert "did not reach this version's head" in waited.stderr
+    engine = sa.create_engine(fresh["BAMSOS_DATABASE_URL"])
+    with engine.connect() as db:
+        assert not sa.inspect(db).has_table("alembic_version")  # it migrated nothing itself
+    engine.dispose()
+    assert bamsos("setup", env=fresh).returncode == 0
+    waited = bamsos("setup", "--await-schema", "--timeout", "1", env=fresh)
+    assert waited.returncode == 0, waited.stderr

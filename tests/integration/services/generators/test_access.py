@@ -18,9 +18,9 @@ from pika.exceptions import ChannelClosedByBroker
 
 from services import catalog
 from services.console.state import build_console
+from services.generators import access
 from shared.devtools import fake_platforms
 from shared.devtools.fake_platforms import FakePlatforms
-from shared.generators import access
 from shared.runtime import topology
 from shared.runtime.settings import Settings
 from shared.runtime.storage import inquiries, make_engine, report_cases

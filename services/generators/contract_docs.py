@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from shared.generators import REPO_ROOT
+from services.generators import DOCS_URL, REPO_ROOT
 from shared.runtime import topology
 from shared.sop.contracts import (
     ALL_MESSAGES,
@@ -44,7 +44,7 @@ def schema_file(model: type[Message]) -> str:
 def json_schema(model: type[Message]) -> dict[str, Any]:
     schema = model.model_json_schema(by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["$id"] = f"https://bamsos.example/contract/{schema_file(model)}"
+    schema["$id"] = f"{DOCS_URL}contract/{schema_file(model)}"
     return schema
 
 

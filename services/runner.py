@@ -16,7 +16,7 @@ import time
 from types import FrameType
 
 from services import catalog
-from shared.runtime import logs
+from shared.runtime import health, logs
 from shared.runtime.errors import ConfigError
 from shared.runtime.metrics import build_worker_metrics
 from shared.runtime.settings import Settings
@@ -34,7 +34,9 @@ def build_worker(name: str, settings: Settings) -> Worker:
     make_context = spec.context(settings, metrics.registry)
     for collector in spec.collectors:
         metrics.registry.register(collector(engine, settings))
-    metrics.serve(settings.metrics_host, settings.metrics_ports.get(name, spec.metrics_port))
+    heartbeat = health.Heartbeat(settings.health_stall_seconds)
+    port = settings.metrics_ports.get(name, spec.metrics_port)
+    health.serve(settings.metrics_host, port, metrics.registry, heartbeat)
     return Worker(
         spec,
         make_context,
@@ -45,6 +47,7 @@ def build_worker(name: str, settings: Settings) -> Worker:
         batch_size=settings.batch_size,
         max_message_bytes=settings.max_message_bytes,
         crash_at=settings.crash_at,
+        heartbeat=heartbeat,
     )
 
 

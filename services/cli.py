@@ -1,17 +1,24 @@
-"""`bamsos`: the one console command (setup, run, demo, laporan, contract)."""
+"""`bamsos`: the one console command (setup, run, laporan, contract, ...).
+
+It sits above the services it runs. The development tools' commands (`bamsos demo`, `bench`,
+`chaos`) are not imported here: `shared/devtools/` registers them as plugins under the entry-point
+group `bamsos.commands` (pyproject.toml), so no product module imports the dev tools.
+"""
 
 from __future__ import annotations
 
 import sys
 from datetime import UTC, date, datetime
+from importlib.metadata import entry_points
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
 
 from services.catalog import PROCESSES
-from shared.devtools.commands import dev_commands
-from shared.generators import REPO_ROOT
+from services.generators import REPO_ROOT
+from services.kantor import kantor
+from services.saran_cli import saran
 from shared.laporan import FORMATS, Format, Period
 from shared.privacy.cli import pdp
 from shared.runtime.errors import ConfigError
@@ -33,11 +40,21 @@ def main() -> None:
 
 
 @main.command()
-def setup() -> None:
+@click.option(
+    "--await-schema",
+    is_flag=True,
+    help="Change nothing: wait until the database's schema is at this version's migration head "
+    "(another setup migrated it), as a new version's pod does before it starts.",
+)
+@click.option("--timeout", default=600.0, show_default=True, help="Seconds --await-schema waits.")
+def setup(await_schema: bool, timeout: float) -> None:
     """Declare the RabbitMQ topology and create/migrate the database (idempotent)."""
     from services.catalog import setup as do_setup
 
     settings = load_settings()
+    if await_schema:
+        _await_schema(settings.database_url, timeout)
+        return
     try:
         do_setup(settings)
     except ConfigError as e:
@@ -45,12 +62,32 @@ def setup() -> None:
     click.echo("setup done: topology declared, database migrated")
 
 
+def _await_schema(database_url: str, timeout: float) -> None:
+    import time
+
+    from sqlalchemy.exc import DBAPIError
+
+    from shared.runtime.storage import schema_at_head
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if schema_at_head(database_url):
+                click.echo("schema at this version's head")
+                return
+        except DBAPIError as e:  # the database not up yet: as for an older schema, wait
+            click.echo(f"database not ready: {type(e.orig).__name__}", err=True)
+        if time.monotonic() > deadline:
+            raise click.ClickException(f"the schema did not reach this version's head in {timeout:g} s")
+        time.sleep(2)
+
+
 @main.command()
 @click.argument("service", type=click.Choice(["all", *PROCESSES]))
 def run(service: str) -> None:
     """Run one service, or `all`: the five workers, the gateway and the console, each its own
     process. Stops on SIGTERM / Ctrl-C."""
-    from shared.runtime import runner
+    from services import runner
 
     if service == "all":
         load_settings()
@@ -98,17 +135,17 @@ def laporan(
     from shared.laporan import Office, count_text, write_laporan
     from shared.privacy.access_log import AccessLog, Action, command_actor
     from shared.runtime.storage import make_engine
-    from shared.sop.office_calendar import office_zone
+    from shared.sop.offices import the_office
 
     settings = load_settings()
     try:
-        zone = office_zone(settings)
+        kantor = the_office(settings)
         log = AccessLog.from_settings(settings) if unmasked else None
     except ConfigError as e:
         raise click.ClickException(str(e)) from None
-    period = _period(first, last, month, zone)
+    period = _period(first, last, month, kantor.zone)
     fmt = fmt or _format_of(out)
-    engine, office = make_engine(settings.database_url), Office.from_settings(settings)
+    engine, office = make_engine(settings.database_url), Office.of(kantor)
     if log:
         with engine.begin() as db:
             reference = f"{period.start.isoformat()}/{period.end.isoformat()}"
@@ -129,7 +166,7 @@ def _format_of(out: Path) -> Format:
 @click.option("--check", is_flag=True, help="Fail if the committed documents are out of date.")
 def contract(check: bool) -> None:
     """Write (or --check) the JSON Schema and AsyncAPI documents under docs/contract/."""
-    from shared.generators.contract_docs import render_all
+    from services.generators.contract_docs import render_all
 
     _write_generated(render_all(), check, "contract")
 
@@ -139,17 +176,15 @@ def contract(check: bool) -> None:
 def deploy_files(check: bool) -> None:
     """Write (or --check) the generated files under deploy/: Prometheus rules, Grafana dashboard (in
     the office's time zone), RabbitMQ users and permissions (for the organisation chart in use)."""
-    from shared.generators import access, observability
-    from shared.sop.office_calendar import office_zone
-    from shared.sop.orgchart import load_chart
+    from services.generators import access, observability
+    from shared.sop.offices import the_office
 
     settings = load_settings()
-    chart = load_chart(settings.org_chart)
     try:
-        zone = office_zone(settings)
+        office = the_office(settings)
     except ConfigError as e:
         raise click.ClickException(str(e)) from None
-    files = observability.render_all(zone) | {access.DEFINITIONS_FILE: access.render(chart)}
+    files = observability.render_all(office.zone) | {access.DEFINITIONS_FILE: access.render(office.chart)}
     _write_generated(files, check, "deploy-files")
 
 
@@ -241,21 +276,38 @@ def dokumen_impor(file: Path) -> None:
 
     Baris yang salah disebut dengan nomor barisnya dan dilewati; sisanya disimpan dalam satu
     transaksi. Mengimpor berkas yang sama lagi tidak mengubah apa pun."""
+    import pika
+
     from shared.runtime.storage import make_engine
+    from shared.sop.context import citizen_templates
     from shared.sop.documents import ExportError, import_export
+    from shared.sop.issued import publish_pending, write_issued_notices
+    from shared.sop.offices import the_office
 
     settings = load_settings()
+    templates = citizen_templates(settings, the_office(settings))
     engine = make_engine(settings.database_url)
+    now = datetime.now(UTC)
     try:
         with engine.begin() as db:
-            report = import_export(db, file.read_bytes(), datetime.now(UTC))
+            report = import_export(db, file.read_bytes(), now)
+            told = write_issued_notices(db, templates, now)
+        for line, reason in report.rejected:
+            click.echo(f"baris {line}: {reason}")
+        click.echo(report.summary())
+        if told:
+            click.echo(f"{told} pemohon yang menunggu dokumennya dikabari bahwa dokumen sudah terbit")
+        try:
+            publish_pending(engine, settings.amqp_url)
+        except pika.exceptions.AMQPError as e:
+            raise click.ClickException(
+                f"impor tersimpan, tetapi kabar belum terkirim ({type(e).__name__}); "
+                "kabar dikirim pada impor berikutnya"
+            ) from None
     except ExportError as e:
         raise click.ClickException(f"{file}: {e}; tidak ada yang diimpor") from None
     finally:
         engine.dispose()
-    for line, reason in report.rejected:
-        click.echo(f"baris {line}: {reason}")
-    click.echo(report.summary())
 
 
 @main.group(short_help="Akun masuk petugas ke konsol web (bukan pekerjaannya: itu bamsos staff).")
@@ -288,7 +340,7 @@ def petugas_tambah(
 ) -> None:
     """Tambah (atau perbarui) petugas; kata sandi dibaca dari masukan standar."""
     from shared.runtime.storage import make_engine
-    from shared.sop.orgchart import load_chart
+    from shared.sop.offices import the_office
     from shared.staff.actions import Refused
     from shared.staff.officers import add_officer
 
@@ -301,7 +353,7 @@ def petugas_tambah(
     try:
         officer = add_officer(
             make_engine(settings.database_url),
-            load_chart(settings.org_chart),
+            the_office(settings).chart,
             username,
             nama,
             list(units),
@@ -343,10 +395,12 @@ def petugas_nonaktif(username: str) -> None:
 
 
 main.add_command(classify)
+main.add_command(kantor)
 main.add_command(pdp)
 main.add_command(staff)
-for command in dev_commands:
-    main.add_command(command)
+main.add_command(saran)
+for plugin in entry_points(group="bamsos.commands"):
+    main.add_command(plugin.load(), plugin.name)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import subprocess
 from dataclasses import dataclass
 
 from services import catalog
-from shared.generators import REPO_ROOT
+from services.generators import REPO_ROOT
 from shared.runtime import topology
 from shared.sop.orgchart import OrgChart
 

@@ -7,3 +7,7 @@ from pathlib import Path
 
 # The repository's root, where deploy/ and docs/ live.
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# Where the project's documents are published: the contract's schemas are named under it
+# (`$id`), and the alert rules link the runbook there. A deployment that publishes them elsewhere
+# changes it here and runs `bamsos deploy-files` and `bamsos contract`.
+DOCS_URL = "https://bamsos.example/"
