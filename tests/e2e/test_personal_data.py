@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -80,7 +81,10 @@ def test_names_accounts_nik_and_phone_numbers_never_reach_metrics_or_logs(
             publish(settings.amqp_url, topology.INBOUND, "inquiry.web", body)
         wait_for(lambda: len(connector.replies) >= len(feed), timeout=90, what="every inquiry answered")
         wait_for(lambda: ready_count(settings.amqp_url, topology.DEAD_LETTER_QUEUE) == 2, what="2 dead")
-        metrics = "".join(_scrape(port) for port in ports.values())
+        # The console starts last and slowest (its answer index): wait for each process's metrics.
+        metrics = "".join(
+            wait_for(lambda p=port: _scrape(p), what=f"metrics on {port}") for port in ports.values()
+        )
     finally:
         staff.stop()
         connector.stop()
@@ -123,6 +127,10 @@ def test_names_accounts_nik_and_phone_numbers_never_reach_metrics_or_logs(
 
 
 def _scrape(port: int) -> str:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
-        text: str = response.read().decode()
-        return text
+    """The metrics served on `port`, "" while nothing listens there yet."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            text: str = response.read().decode()
+            return text
+    except urllib.error.URLError:
+        return ""
