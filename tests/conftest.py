@@ -6,11 +6,14 @@ from collections.abc import Iterator
 
 import pika
 import pytest
+from pydantic import SecretStr
 
 from services import catalog
 from shared.runtime.settings import Settings
 from shared.sop.orgchart import OrgChart, load_chart
 from tests import servers as real
+
+PDP_KEY = "kunci-rahasia-uji-0123456789"
 
 
 @pytest.fixture(scope="session")
@@ -55,4 +58,6 @@ def settings(amqp_url: str, database_url: str) -> Settings:
         database_url=database_url,
         calendar="24x7",
         metrics_ports=dict.fromkeys(catalog.NAMES, 0),
+        # The access log's key: the console does not start without one (an access log it can write).
+        pdp_key=SecretStr(PDP_KEY),
     )

@@ -1,8 +1,12 @@
 """The console's web app, assembled: the pages by area (`login`, `queue`, `case`, `card`,
-`heads`), the error pages (`errors`), the static files, sessions and security headers.
+`heads`, the data-protection officer's `pdp_log` and `pdp_requests`), the error pages (`errors`),
+the static files, sessions and security headers.
 
 Every page but `/masuk` needs a logged-in officer, read again from the database on each request;
-a queue or a case of a unit that is not theirs is 403 (`guards`). Every POST form carries the
+a queue or a case of a unit that is not theirs is 403 (`guards`), the work's pages are 403 for the
+data-protection officer and the officer's pages for everyone else. Citizens' NIK/KK, phone numbers
+and e-mail addresses are masked on every page; every look at personal data is recorded in the
+access log (`looks`). Every POST form carries the
 session's CSRF token (`security`). What an officer does goes through `shared.staff.actions` with
 their own name from their account, and is logged as who, which task, what — never the citizen's
 text or account.
@@ -18,7 +22,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from services.console import card, case, errors, heads, login, queue
+from services.console import card, case, errors, heads, login, pdp_log, pdp_requests, queue
 from services.console.security import SecurityHeaders
 from services.console.state import HERE, Console
 
@@ -38,6 +42,8 @@ def create_app(console: Console) -> Starlette:
         *case.routes,
         *card.routes,
         *heads.routes,
+        *pdp_log.routes,
+        *pdp_requests.routes,
         Route("/healthz", healthz, methods=["GET"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]

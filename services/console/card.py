@@ -1,5 +1,6 @@
-"""Control cards: the search (`/kartu?q=…`, by ticket, account or date) and a case's card
-(`/kartu/{case}`, by ticket, case or task id), the step where the delay happened marked."""
+"""Control cards: the search (`/kartu?q=…`, by ticket, account or date; the cases' texts masked, a
+search by account that finds cases logged) and a case's card (`/kartu/{case}`, by ticket, case or
+task id), the step where the delay happened marked."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from starlette.routing import Route
 
 from services.console import queries
 from services.console.guards import Denied, Missing, logged_in
+from services.console.looks import record_look
 from services.console.render import render, see_other
 from services.console.state import Console, console_of
+from shared.privacy.access_log import Account, Action
 from shared.staff.actions import Refused
 from shared.staff.card import control_card, find_case
 from shared.staff.officers import Officer
@@ -30,6 +33,9 @@ async def card_search(request: Request, officer: Officer) -> Response:
         )
         if found.exact is not None:
             return see_other(f"/kartu/{found.exact}")
+        if found.by == "akun" and found.cases:
+            accounts = dict.fromkeys(Account(c.channel, c.account) for c in found.cases)
+            await record_look(request, officer, Action.CARD_SEARCH, accounts=accounts)
     return render(request, "kartu_cari.html", officer, title="Kartu kendali", q=q, found=found)
 
 

@@ -13,10 +13,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from services.console import views
-from services.console.guards import Missing, checked_form, logged_in, own_task
+from services.console.guards import Denied, Missing, checked_form, logged_in, own_task
+from services.console.looks import record_look
 from services.console.render import flash, render, see_other
 from services.console.saran import inserted_from, record_sent, suggestions_for
 from services.console.state import Console, console_of
+from shared.privacy.access_log import Action as PrivacyAction
+from shared.privacy.masking import mask_personal
 from shared.runtime import logs
 from shared.sop.contracts import ANSWER_LIMIT, Service, Topic
 from shared.staff.actions import Refused, StaffTask, office_time, perform
@@ -24,6 +27,13 @@ from shared.staff.officers import Officer
 from shared.staff.vocabulary import Action, allowed_actions, confirmation, reroute_to
 
 log = logs.get("bamsos.console")
+# Why the holder of a case shows its text unmasked: code (the form's value) -> what the log keeps.
+REVEAL_REASONS = {
+    "verifikasi": "verifikasi data pemohon",
+    "perbaikan": "perbaikan data",
+    "permintaan": "permintaan pemohon",
+    "lainnya": "lainnya",
+}
 
 
 def holds(task: StaffTask, officer: Officer) -> bool:
@@ -39,7 +49,9 @@ def case_page(
     status: int = 200,
     error: str | None = None,
     text: str = "",
+    revealed: bool = False,
 ) -> Response:
+    """The case's page; the citizen's text masked unless `revealed` (`reveal`, logged)."""
     console = console_of(request)
     answers = console.answers.for_service(task.service)
     mine = holds(task, officer)
@@ -58,6 +70,7 @@ def case_page(
     groups: dict[str, list[tuple[int, Any]]] = {}
     for n, (group, answer) in enumerate(answers):
         groups.setdefault(group, []).append((n, answer))
+    masked = mask_personal(task.text)
     now = datetime.now(UTC)
     clock = None if task.done_at else views.step_clock(console.clock, task.due_at, task.standard_seconds, now)
     return render(
@@ -82,12 +95,16 @@ def case_page(
         services=[(s.value, views.service_text(s.value)) for s in Service],
         error=error,
         text=text,
+        question=task.text if revealed else masked,
+        masked=not revealed and masked != task.text,
+        reasons=REVEAL_REASONS,
     )
 
 
 @logged_in
 @own_task
 async def case_view(request: Request, officer: Officer, task: StaffTask) -> Response:
+    await record_look(request, officer, PrivacyAction.OPEN_CASE, case_id=task.inquiry_id)
     return case_page(request, officer, task)
 
 
@@ -169,7 +186,26 @@ def act(
     return confirmation(action, role=task.to_role, to=to) + ticket + "."
 
 
+@logged_in
+@own_task
+async def reveal(request: Request, officer: Officer, task: StaffTask) -> Response:
+    """The case's text unmasked, for its holder, with a reason from the list; logged first. Shown
+    in this response only: the next visit is masked again."""
+    form = await checked_form(request)
+    if not holds(task, officer):
+        raise Denied("Hanya petugas yang sedang memegang kasus ini yang dapat menampilkan data lengkap.")
+    reason = REVEAL_REASONS.get(str(form.get("alasan", "")))
+    if reason is None:
+        return case_page(request, officer, task, status=400, error="Pilih alasan menampilkan data lengkap.")
+    await record_look(
+        request, officer, PrivacyAction.REVEAL, case_id=task.inquiry_id, reference=f"alasan: {reason}"
+    )
+    log.info("reveal", user=officer.username, task_id=task.task_id)
+    return case_page(request, officer, task, revealed=True)
+
+
 routes = [
     Route("/kasus/{task_id}", case_view, methods=["GET"]),
+    Route("/kasus/{task_id}/tampilkan", reveal, methods=["POST"]),
     Route("/kasus/{task_id}/{action:str}", case_action, methods=["POST"]),
 ]

@@ -1,7 +1,9 @@
 """Who may see a page, written once: `logged_in` (an officer, read again from the database on
-each request, so a deactivated one is out at once), `own_unit` and `own_task` (a queue or a case of
-the officer's own units: another unit's is 403, by link or typed URL alike), `head` (the pages of
-kasi, kabid and kadis), and the CSRF check of every POST form. A refusal is an exception the
+each request, so a deactivated one is out at once; not the data-protection officer, who reads no
+case), `own_unit` and `own_task` (a queue or a case of the officer's own units: another unit's is
+403, by link or typed URL alike), `head` (the pages of kasi, kabid and kadis), `dpo_only` (the
+data-protection officer's pages: the access log, data subjects' requests), and the CSRF check of
+every POST form. A refusal is an exception the
 app's error handlers turn into a page (`errors`); `plain_refusals` answers a stream plainly.
 """
 
@@ -67,14 +69,36 @@ async def current_officer(request: Request) -> Officer | None:
     return officer
 
 
+async def _officer_or_login(request: Request) -> Officer:
+    officer = await current_officer(request)
+    if officer is None:
+        raise LoginNeeded
+    return officer
+
+
 def logged_in(page: OfficerPage) -> Endpoint:
-    """The page for a logged-in officer, who is passed to it; anyone else goes to `/masuk`."""
+    """A page of the officers' work (queues, cases, cards, the heads' pages), for a logged-in
+    officer, who is passed to it; anyone else goes to `/masuk`. The data-protection officer is
+    refused: those pages show case text, and whoever audits the looks does not look."""
 
     @functools.wraps(page)
     async def endpoint(request: Request) -> Response:
-        officer = await current_officer(request)
-        if officer is None:
-            raise LoginNeeded
+        officer = await _officer_or_login(request)
+        if officer.is_dpo:
+            raise Denied("Petugas pelindungan data tidak membuka antrean, kasus atau kartu kendali.")
+        return await page(request, officer)
+
+    return endpoint
+
+
+def dpo_only(page: OfficerPage) -> Endpoint:
+    """A page of the data-protection officer (role `pdp`) only; other officers get 403."""
+
+    @functools.wraps(page)
+    async def endpoint(request: Request) -> Response:
+        officer = await _officer_or_login(request)
+        if not officer.is_dpo:
+            raise Denied("Halaman ini hanya untuk petugas pelindungan data pribadi (PDP).")
         return await page(request, officer)
 
     return endpoint

@@ -8,6 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from services.console.guards import checked_form, current_officer
+from services.console.looks import client_of
 from services.console.render import error_page, flash, landing, render, see_other
 from services.console.security import csrf_token
 from services.console.state import console_of
@@ -15,10 +16,6 @@ from shared.runtime import logs
 from shared.staff.officers import authenticate
 
 log = logs.get("bamsos.console")
-
-
-def client_of(request: Request) -> str:
-    return request.client.host if request.client else "-"
 
 
 async def home(request: Request) -> Response:

@@ -175,6 +175,7 @@ class Found:
     received_at: datetime
     replied_at: datetime | None
     text: str
+    account: str  # not shown: what the access log records a search by account under
 
 
 @dataclass(frozen=True)
@@ -197,7 +198,7 @@ def search_cases(engine: Engine, officer: Officer, chart: OrgChart, query: str, 
     q = query.strip()[:200]
     i = inquiries.c
     scope = case_scope(officer, chart)
-    columns = (i.inquiry_id, i.ticket, i.channel, i.service, i.received_at, i.replied_at, i.text)
+    columns = (i.inquiry_id, i.ticket, i.channel, i.service, i.received_at, i.replied_at, i.text, i.account)
     with engine.connect() as db:
         if _DAY.match(q):
             try:

@@ -24,6 +24,9 @@ def nav(officer: Officer | None, path: str, chart: OrgChart) -> list[tuple[str, 
     """The menu: (link, label, is the current page)."""
     if officer is None:
         return []
+    if officer.is_dpo:
+        links = [("/pdp/log", "Log akses"), ("/pdp/permohonan", "Permohonan subjek data")]
+        return [(href, label, path == href or path.startswith(href + "/")) for href, label in links]
     links = [(f"/antrean/{u}", f"Antrean {views.unit_text(u, chart)}") for u in officer.units]
     if queries.heads(officer):
         links.append(("/peringatan", "Peringatan"))
@@ -59,5 +62,5 @@ def see_other(path: str) -> RedirectResponse:
 
 
 def landing(officer: Officer) -> RedirectResponse:
-    """Where an officer starts: their first unit's queue."""
-    return see_other(f"/antrean/{officer.units[0]}")
+    """Where an officer starts: their first unit's queue; the data-protection officer's access log."""
+    return see_other("/pdp/log" if officer.is_dpo else f"/antrean/{officer.units[0]}")

@@ -18,6 +18,7 @@ from services.console.answers import AnswerBook, load_answers
 from services.console.metrics import ConsoleMetrics, build_console_metrics
 from services.console.saran import build_suggester
 from services.console.security import LoginLimiter
+from shared.privacy.access_log import AccessLog
 from shared.runtime.settings import Settings
 from shared.sop.clock import SopClock
 from shared.sop.office_calendar import make_clock
@@ -41,6 +42,7 @@ class Console:
     metrics: ConsoleMetrics
     secret: str
     templates: Jinja2Templates
+    access_log: AccessLog
     suggester: Suggester
     suggestion_metrics: SuggestionMetrics
     poll_seconds: float = 1.0
@@ -80,6 +82,9 @@ def build_console(
     metrics: ConsoleMetrics | None = None,
     poll_seconds: float = 1.0,
 ) -> Console:
+    # No access log, no console: every look at a case must be recorded (ConfigError without
+    # BAMSOS_PDP_KEY, and `bamsos run console` refuses to start).
+    access_log = AccessLog.from_settings(settings)
     metrics = metrics or build_console_metrics()
     metrics.start_at_zero()
     office = the_office(settings)
@@ -96,6 +101,7 @@ def build_console(
         suggestion_metrics=build_suggestion_metrics(metrics.registry),
         secret=secret or secrets.token_urlsafe(32),
         templates=make_templates(clock, chart),
+        access_log=access_log,
         poll_seconds=poll_seconds,
     )
 

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 from shared.laporan.bahasa import CHANNELS, ROLES, SERVICES, TOPICS
 from shared.laporan.period import MONTHS
+from shared.privacy.access_log import Action as PrivacyAction
+from shared.privacy.masking import mask_personal
 from shared.sop.clock import SopClock
 from shared.sop.contracts import ANSWER_LIMIT, Role
 from shared.sop.orgchart import OrgChart
@@ -113,9 +115,19 @@ def step_clock(
 
 
 def summary(text: str, limit: int = 120) -> str:
-    """The first words of a citizen's text, on one line (escaped by the template, as everything)."""
-    flat = " ".join(text.split())
+    """The first words of a citizen's text, on one line, NIK/KK, phone numbers and e-mail addresses
+    masked (escaped by the template, as everything). Masked before it is cut: a number cut short
+    would no longer read as one and would show."""
+    flat = mask_personal(" ".join(text.split()))
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def action_text(code: str) -> str:
+    """An access-log action in words ("buka kasus"), the code itself if unknown."""
+    try:
+        return PrivacyAction(code).label
+    except ValueError:
+        return code
 
 
 def short_time(moment: datetime | None, zone: ZoneInfo, now: datetime) -> str:
@@ -157,5 +169,6 @@ def jinja_globals(zone: ZoneInfo, chart: OrgChart) -> dict[str, Any]:
         "holder_text": lambda role, seksi, bidang: holder_text(role, seksi, bidang, chart),
         "minutes_text": minutes_text,
         "summary": summary,
+        "action_text": action_text,
         "answer_limit": ANSWER_LIMIT,
     }

@@ -245,7 +245,10 @@ def secrets_example() -> list[dict[str, Any]]:
     }
     backup = {"ACCESS_KEY_ID": "", "ACCESS_SECRET_KEY": ""}
     platforms = {f"BAMSOS_{name.upper()}": "" for name in platform_settings()}
-    console = {"BAMSOS_CONSOLE_SECRET": "change-me-to-a-long-random-string"}
+    console = {
+        "BAMSOS_CONSOLE_SECRET": "change-me-to-a-long-random-string",
+        "BAMSOS_PDP_KEY": "change-me-the-access-logs-key-keep-it-off-the-database",
+    }
     secrets = (
         (AMQP_SECRET, urls),
         (RABBITMQ_ADMIN_SECRET, admin),

@@ -180,6 +180,7 @@ def deployment(process: str) -> dict[str, Any]:
         ]
     if process == catalog.CONSOLE:
         env.append(_secret_env("BAMSOS_CONSOLE_SECRET", CONSOLE_SECRET, "BAMSOS_CONSOLE_SECRET"))
+        env.append(_secret_env("BAMSOS_PDP_KEY", CONSOLE_SECRET, "BAMSOS_PDP_KEY"))
     spec: dict[str, Any] = {
         "selector": {"matchLabels": labels(process)},
         "template": {

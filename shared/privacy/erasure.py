@@ -33,10 +33,12 @@ def erase(
     actor: str,
     reference: str,
     now: datetime,
+    client: str | None = None,
 ) -> ErasureReport:
     """Erase what `held` (from `find`) found, but the open cases; logged with the request's
-    reference in the same transaction. The dead letters go first: run again after a failure, the
-    database still names the account, so the rest is found and erased then."""
+    reference (and the console's `client` address) in the same transaction. The dead letters go
+    first: run again after a failure, the database still names the account, so the rest is found
+    and erased then."""
     account, closed = held.account, held.case_ids - {c["inquiry_id"] for c in held.open_cases}
     matcher = Matcher(account, closed)
     dead = redact_matching(amqp_url, matcher, now).redacted if held.dead_letters else 0
@@ -56,6 +58,8 @@ def erase(
         if held.web_messages and not held.open_cases:  # an open case's answer still comes to the box
             gone = db.execute(sa.delete(web_messages).where(web_messages.c.visitor == account.account))
             messages += gone.rowcount
-        log.record(db, actor, Action.SUBJECT_ERASURE, account=account, reference=reference, at=now)
+        log.record(
+            db, actor, Action.SUBJECT_ERASURE, account=account, client=client, reference=reference, at=now
+        )
     left_open = [c["ticket"] or c["inquiry_id"] for c in held.open_cases]
     return ErasureReport(cases, left_open, messages, dead)

@@ -1,6 +1,7 @@
 """The console in a real browser: Debian's chromium driven headless by Playwright, against the console
 served by uvicorn on a free port of this machine, with the intake and the router running on threads
-over a throwaway vhost and database (tests/conftest.py's `settings`) and four officers.
+over a throwaway vhost and database (tests/conftest.py's `settings`), four officers and the
+data-protection officer.
 
 One chromium per module, a fresh browser context (no cookies, no cache) for every page a test opens.
 Screenshots for the README are written only when `BAMSOS_SCREENSHOTS` names a folder (for example
@@ -67,6 +68,8 @@ BUDI = Petugas("budi", "Budi Santoso", "kasi.kelahiran_kematian")
 SRI = Petugas("sri", "Sri Rahayu", "kabid.pcs")
 DEDI = Petugas("dedi", "Dedi Kurniawan", "kasi.identitas_penduduk")
 OFFICERS = (RINA, BUDI, SRI, DEDI)
+# The data-protection officer: a role (pdp), no unit; lands on the access log.
+LESTARI = Petugas("lestari", "Lestari Handayani", "")
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,7 @@ def pipeline(settings: Settings, chart: OrgChart) -> Iterator[Pipeline]:
     try:
         for o in OFFICERS:
             add_officer(engine, chart, o.username, o.name, [o.unit], PASSWORD)
+        add_officer(engine, chart, LESTARI.username, LESTARI.name, [], PASSWORD, roles=["pdp"])
     finally:
         engine.dispose()
     console = build_console(
@@ -213,7 +217,7 @@ def log_in(page: Page, officer: Petugas, password: str = PASSWORD) -> None:
     page.get_by_label("Nama pengguna").fill(officer.username)
     page.get_by_label("Kata sandi").fill(password)
     page.get_by_role("button", name="Masuk").click()
-    page.wait_for_url(f"**/antrean/{officer.unit}")
+    page.wait_for_url(f"**/antrean/{officer.unit}" if officer.unit else "**/pdp/log")
 
 
 SCREENSHOTS = os.environ.get("BAMSOS_SCREENSHOTS", "").strip()

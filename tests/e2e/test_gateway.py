@@ -63,6 +63,7 @@ def gateway_url(settings: Settings, fake: FakePlatforms) -> Iterator[str]:
         BAMSOS_LOG_LEVEL="warning",
         BAMSOS_GATEWAY_PORT=str(port),
         BAMSOS_CONSOLE_PORT="0",
+        BAMSOS_PDP_KEY="kunci-rahasia-uji-0123456789",  # the console starts only with it
         BAMSOS_WHATSAPP_VERIFY_TOKEN=VERIFY,
         BAMSOS_WHATSAPP_APP_SECRET=APP_SECRET,
         BAMSOS_WHATSAPP_ACCESS_TOKEN="wa-access-token",

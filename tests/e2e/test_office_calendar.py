@@ -56,6 +56,7 @@ def services_at(settings: Settings, now: datetime, **more: str) -> Iterator[None
         BAMSOS_METRICS_PORTS=json.dumps(dict.fromkeys(PROCESSES, 0)),
         BAMSOS_GATEWAY_PORT="0",
         BAMSOS_CONSOLE_PORT="0",
+        BAMSOS_PDP_KEY="kunci-rahasia-uji-0123456789",  # the console starts only with it
         BAMSOS_LOG_LEVEL="warning",
         **more,
     )

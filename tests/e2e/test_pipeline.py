@@ -47,6 +47,7 @@ def bamsos_env(settings: Settings) -> dict[str, str]:
         BAMSOS_METRICS_PORTS=json.dumps(dict.fromkeys(PROCESSES, 0)),
         BAMSOS_GATEWAY_PORT="0",  # any free port: no platform is set up here
         BAMSOS_CONSOLE_PORT="0",
+        BAMSOS_PDP_KEY="kunci-rahasia-uji-0123456789",  # the console starts only with it
         BAMSOS_LOG_LEVEL="warning",
     )
 

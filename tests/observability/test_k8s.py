@@ -240,6 +240,6 @@ def test_the_config_map_and_secrets_are_settings_the_services_accept(monkeypatch
     assert settings.queue_type == "quorum" and settings.unit_users and settings.console_secure_cookie
     # Every setting is somewhere: the ConfigMap, a Secret, per pod, or named as left out.
     placed = {name.removeprefix("BAMSOS_").lower() for name in config | platforms["stringData"]}
-    left_out = {*k8s.PER_POD_SETTINGS, *k8s.TEST_ONLY_SETTINGS, "console_secret"}
+    left_out = {*k8s.PER_POD_SETTINGS, *k8s.TEST_ONLY_SETTINGS, "console_secret", "pdp_key"}  # bamsos-console
     office_files = {"org_chart", "classify_rules", "notice_templates", "offices_dir"}
     assert set(Settings.model_fields) == placed | left_out | office_files

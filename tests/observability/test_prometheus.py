@@ -68,6 +68,7 @@ def services(settings: Settings, ports: dict[str, int]) -> Iterator[None]:
         BAMSOS_METRICS_PORTS=json.dumps(ports),
         BAMSOS_GATEWAY_PORT="0",  # any free port: no platform is set up here
         BAMSOS_CONSOLE_PORT="0",
+        BAMSOS_PDP_KEY="kunci-rahasia-uji-0123456789",  # the console starts only with it
         BAMSOS_LOG_LEVEL="warning",
     )
     commands = compose_commands()

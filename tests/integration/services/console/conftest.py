@@ -34,7 +34,10 @@ OFFICERS = {
     "budi": ("Kabid Budi", ["kabid.pcs"]),
     "yanti": ("Yanti Loket", ["pickup"]),
     "eko": ("Eko Editor", ["editor"]),
+    "wati": ("Kadis Wati", ["kadis"]),
 }
+# The data-protection officer: a role (pdp), no unit.
+DPO = ("lestari", "Lestari Pelindungan Data")
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -43,6 +46,7 @@ def console(settings: Settings, chart: OrgChart) -> Iterator[Console]:
     engine = make_engine(settings.database_url)
     for username, (name, units) in OFFICERS.items():
         add_officer(engine, chart, username, name, units, PASSWORD)
+    add_officer(engine, chart, DPO[0], DPO[1], [], PASSWORD, roles=["pdp"])
     engine.dispose()
     built = build_console(settings, secret="uji-" + uuid.uuid4().hex, poll_seconds=0.2)
     yield built

@@ -12,7 +12,7 @@ import pytest
 from services.console.answers import load_answers
 from services.console.main import unit_users_warning
 from services.console.security import LoginLimiter, csrf_ok, csrf_token
-from services.console.views import holder_text, short_time, step_clock, time_parts
+from services.console.views import holder_text, short_time, step_clock, summary, time_parts
 from shared.runtime.errors import ConfigError
 from shared.runtime.settings import Settings
 from shared.sop.office_calendar import make_clock
@@ -101,3 +101,11 @@ def test_the_console_warns_at_start_when_the_router_would_not_count_its_results(
     assert unit_users_warning(Settings(amqp_url=as_console, unit_users=True, **prefix)) is None
     warning = unit_users_warning(Settings(amqp_url=as_admin_unit, unit_users=True, **prefix))
     assert warning is not None and "office1-console" in warning and "dead-lettered" in warning
+
+
+def test_a_summary_is_masked_before_it_is_cut_so_no_number_shows_in_part() -> None:
+    """Cut first, the NIK's first digits would stay: too short to read as a NIK, they'd show."""
+    text = "x" * 100 + " NIK 3271046504870002 dan HP 0812 3456 7890"
+    short = summary(text, limit=112)
+    assert "327104" not in short and short.startswith("x" * 100 + " NIK 3271••")
+    assert summary("HP\n0812-3456-7890") == "HP 0812•••••890"
