@@ -32,6 +32,7 @@ from services.generators.k8s_common import (
     BACKUP_SECRET,
     CONFIG,
     CONSOLE_SECRET,
+    DB_SERVICE_SECRET,
     NAMESPACE,
     PLATFORMS_SECRET,
     POSTGRES,
@@ -39,6 +40,7 @@ from services.generators.k8s_common import (
     RABBITMQ,
     RABBITMQ_ADMIN_SECRET,
     RABBITMQ_CA_SECRET,
+    SERVICE_LOGIN,
     doc,
     kube_name,
     labels,
@@ -249,6 +251,10 @@ def secrets_example() -> list[dict[str, Any]]:
         "BAMSOS_CONSOLE_SECRET": "change-me-to-a-long-random-string",
         "BAMSOS_PDP_KEY": "change-me-the-access-logs-key-keep-it-off-the-database",
     }
+    service_login = {"username": SERVICE_LOGIN, "password": "change-me-letters-and-digits-only"}
+    basic_auth = doc(
+        "Secret", "v1", DB_SERVICE_SECRET, {"type": "kubernetes.io/basic-auth", "stringData": service_login}
+    )
     secrets = (
         (AMQP_SECRET, urls),
         (RABBITMQ_ADMIN_SECRET, admin),
@@ -256,7 +262,8 @@ def secrets_example() -> list[dict[str, Any]]:
         (PLATFORMS_SECRET, platforms),
         (CONSOLE_SECRET, console),
     )
-    return [doc("Secret", "v1", name, {"type": "Opaque", "stringData": data}) for name, data in secrets]
+    opaque = [doc("Secret", "v1", name, {"type": "Opaque", "stringData": data}) for name, data in secrets]
+    return [*opaque, basic_auth]
 
 
 def config_map() -> dict[str, Any]:

@@ -24,7 +24,11 @@ RABBITMQ_ADMIN_SECRET = "bamsos-rabbitmq-admin"
 RABBITMQ_TLS_SECRET = "bamsos-rabbitmq-tls"  # the broker's certificate and key (tls.crt, tls.key)
 RABBITMQ_CA_SECRET = "bamsos-rabbitmq-ca"  # the CA that signed it (ca.crt): what clients trust
 BACKUP_SECRET = "bamsos-backup-store"
-DB_SECRET = f"{POSTGRES}-app"
+DB_SECRET = f"{POSTGRES}-app"  # the database's owner (CloudNativePG's): migrations only
+# The services' own login, a member of `bamsos_service` (shared/runtime/storage.py SERVICE_ROLE):
+# it may add to the access log and read it, never change it (README "Personal data protection").
+SERVICE_LOGIN = "bamsos_app"
+DB_SERVICE_SECRET = f"{POSTGRES}-service"  # kubernetes.io/basic-auth: username, password
 DB_CA_SECRET = f"{POSTGRES}-ca"
 CONFIG = "bamsos-config"
 # Where a BAMSOS pod finds the CA that signed the broker's and the database's certificates.

@@ -20,6 +20,7 @@ from services.generators.k8s_common import (
     DB_CA_FILE,
     DB_CA_SECRET,
     DB_SECRET,
+    DB_SERVICE_SECRET,
     PLATFORMS_SECRET,
     POSTGRES,
     RABBITMQ_CA_SECRET,
@@ -66,16 +67,18 @@ def _secret_env(variable: str, secret: str, key: str) -> dict[str, Any]:
     return {"name": variable, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
 
 
-def pod_env(user_key: str) -> list[dict[str, Any]]:
+def pod_env(user_key: str, owner: bool = False) -> list[dict[str, Any]]:
     """The per-pod settings: its broker user's URLs (amqps://, from the Secret), and the database
-    URL built from the password CloudNativePG generated (Kubernetes expands `$(VAR)` from the
-    variables above it; the password is letters and digits, so it needs no escaping in a URL),
-    with `sslmode=verify-full` against the database's CA."""
+    URL from a login's Secret (Kubernetes expands `$(VAR)` from the variables above it; the
+    password is letters and digits, so it needs no escaping in a URL), with `sslmode=verify-full`
+    against the database's CA. The services log in as the service login; only what migrates or
+    reads the schema's version (the setup Job, the wait for it) as the database's owner."""
     url = k8s_network.database_url("$(DB_USER)", "$(DB_PASSWORD)", f"{POSTGRES}-rw", DATABASE, DB_CA_FILE)
+    login = DB_SECRET if owner else DB_SERVICE_SECRET
     return [
         _secret_env("BAMSOS_AMQP_URL", AMQP_SECRET, user_key),
-        _secret_env("DB_USER", DB_SECRET, "username"),
-        _secret_env("DB_PASSWORD", DB_SECRET, "password"),
+        _secret_env("DB_USER", login, "username"),
+        _secret_env("DB_PASSWORD", login, "password"),
         {"name": "BAMSOS_DATABASE_URL", "value": url},
     ]
 
@@ -137,7 +140,8 @@ def schema_wait(process: str) -> dict[str, Any]:
     version's migration head (its setup Job has run), so no pod runs against an older schema."""
     command = ["bamsos", "setup", "--await-schema", "--timeout", str(SCHEMA_WAIT_SECONDS)]
     return _container(
-        "await-schema", {"command": command, "env": pod_env(process), "resources": resources(process)}
+        "await-schema",
+        {"command": command, "env": pod_env(process, owner=True), "resources": resources(process)},
     )
 
 
@@ -226,7 +230,7 @@ def setup_job() -> dict[str, Any]:
     next version's apply creates it anew (a Job's pod template can't change in place)."""
     container = {
         "command": ["bamsos", "setup"],
-        "env": pod_env(SETUP),
+        "env": pod_env(SETUP, owner=True),
         "resources": resources(SETUP),
     }
     template = {

@@ -10,6 +10,7 @@ from typing import Any
 from services.generators.k8s_common import (
     BACKUP_SECRET,
     DATABASE,
+    DB_SERVICE_SECRET,
     DEFINITIONS_SECRET,
     POSTGRES,
     POSTGRES_INSTANCES,
@@ -17,8 +18,10 @@ from services.generators.k8s_common import (
     RABBITMQ_ADMIN_SECRET,
     RABBITMQ_NODES,
     RABBITMQ_TLS_SECRET,
+    SERVICE_LOGIN,
     doc,
 )
+from shared.runtime.storage import SERVICE_ROLE
 
 # The operator's own default in cluster-operator v2.22.3; deploy/compose.yaml runs the same.
 RABBITMQ_IMAGE = "rabbitmq:4.2.6-management"
@@ -104,6 +107,20 @@ def postgres_cluster() -> dict[str, Any]:
         "imageName": POSTGRES_IMAGE,
         "storage": {"size": "20Gi"},
         "bootstrap": {"initdb": {"database": DATABASE, "owner": DATABASE}},
+        # The services' login, in the role the migrations grant (and deny the access log's UPDATE
+        # and DELETE); the role is made here too, so the login exists before the first migration.
+        "managed": {
+            "roles": [
+                {"name": SERVICE_ROLE, "ensure": "present", "login": False},
+                {
+                    "name": SERVICE_LOGIN,
+                    "ensure": "present",
+                    "login": True,
+                    "inRoles": [SERVICE_ROLE],
+                    "passwordSecret": {"name": DB_SERVICE_SECRET},
+                },
+            ]
+        },
         "postgresql": {
             "parameters": {"max_connections": "200"},
             # A commit returns once one standby has it too (quorum of one among two): a failover

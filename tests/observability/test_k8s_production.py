@@ -235,3 +235,32 @@ def test_every_alert_links_its_runbook_by_an_address_that_opens_outside_the_repo
     for alert in alerts:
         link = urlsplit(alert["annotations"]["runbook_url"])
         assert link.scheme == "https" and link.netloc, alert["alert"]
+
+
+def _database_login(container: Doc) -> str:
+    """The Secret a container's database user comes from."""
+    [user] = [e for e in container.get("env", []) if e["name"] == "DB_USER"]
+    login: str = user["valueFrom"]["secretKeyRef"]["name"]
+    return login
+
+
+def test_the_services_log_in_as_the_service_role_and_only_migrations_as_the_owner() -> None:
+    """The access log is append-only for `bamsos_service` (migration 0008): the services must be that
+    role, not the database's owner, or it is append-only only by convention."""
+    [cluster] = by_kind("Cluster").values()
+    roles = {r["name"]: r for r in cluster["spec"]["managed"]["roles"]}
+    login = roles[k8s_common.SERVICE_LOGIN]
+    assert login["login"] is True and login["inRoles"] == ["bamsos_service"]
+    assert login["passwordSecret"]["name"] == k8s_common.DB_SERVICE_SECRET
+    assert roles["bamsos_service"]["login"] is False
+    assert secret(k8s_common.DB_SERVICE_SECRET)["username"] == k8s_common.SERVICE_LOGIN
+    for name, deployment in by_kind("Deployment").items():
+        for container in containers(deployment):
+            assert _database_login(container) == k8s_common.DB_SERVICE_SECRET, name
+        for init in deployment["spec"]["template"]["spec"].get("initContainers", []):
+            assert _database_login(init) == k8s_common.DB_SECRET, (
+                f"{name}: the schema wait reads alembic_version"
+            )
+    [job] = by_kind("Job").values()
+    for container in job["spec"]["template"]["spec"]["containers"]:
+        assert _database_login(container) == k8s_common.DB_SECRET, "the setup Job migrates as the owner"

@@ -35,10 +35,14 @@ def upgrade() -> None:
     op.create_index("ix_access_log_at", "access_log", ["at"])
     op.create_index("ix_access_log_account_hash", "access_log", ["account_hash"])
     op.add_column("officers", sa.Column("roles", sa.ARRAY(sa.Text()), nullable=False, server_default="{}"))
-    # Roles belong to the whole server, so another database (or a migration running beside this
-    # one) may have made it already: both the error for "exists" and the race's are taken as done.
+    # Roles belong to the whole server, so another database, the operator (deploy/k8s declares it)
+    # or a migration running beside this one may have made it already: looked up first (an owner
+    # without CREATEROLE, as CloudNativePG's, may not even try), and the race's errors taken as done.
     op.execute(
-        f"""DO $$ BEGIN CREATE ROLE {ROLE} NOLOGIN;
+        f"""DO $$ BEGIN
+          IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{ROLE}') THEN
+            CREATE ROLE {ROLE} NOLOGIN;
+          END IF;
         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"""
     )
     op.execute(f"GRANT USAGE ON SCHEMA public TO {ROLE}")
